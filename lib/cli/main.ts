@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { SOLVER_NAMES } from '../diffusion/solvers/registry';
+import { TOY_MIXTURES } from '../models/toys';
+import { describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
+import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
+
+const HELP = `sfd — Simple and Fast Distillation lab
+
+usage:
+  sfd info                         backend in use, versions, GPU backend presence
+  sfd sample [options] --out FILE  sample a toy teacher, writing samples + trajectory as JSON
+    --teacher NAME   ${Object.keys(TOY_MIXTURES).join(' | ')} (default ${sampleDefaults.teacher})
+    --solver NAME    ${SOLVER_NAMES.join(' | ')} (aliases ddim, dpm, dpmpp) (default ${sampleDefaults.solver})
+    --nfe N          denoiser evaluations (default ${sampleDefaults.nfe})
+    --afs            analytical first step (saves one evaluation)
+    --rho R          polynomial schedule exponent (default ${sampleDefaults.rho})
+    --t-min T, --t-max T   noise range (default ${sampleDefaults.tMin}, ${sampleDefaults.tMax})
+    --seed S         noise seed (default ${sampleDefaults.seed})
+    --n N            number of samples (default ${sampleDefaults.n})
+    --exact          also solve the exact ODE and report the mean endpoint error
+environment: SFD_BACKEND=${['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].join('|')} forces a backend.`;
+
+function num(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new RangeError(`--${name} must be a number, got '${v}'`);
+  return x;
+}
+
+async function info(): Promise<void> {
+  const b = await initBackend();
+  const pkg = require('../../package.json');
+  const report = {
+    backend: b.choice,
+    tfjsBackend: b.backend,
+    forced: b.forced,
+    attempts: b.attempts,
+    gpuBackendInstalled: gpuBackendPresent(),
+    versions: { sfdLab: pkg.version, tfjs: tf.version.tfjs, node: process.versions.node },
+  };
+  console.log(describeBackend(b));
+  console.log(
+    `GPU backend (@tensorflow/tfjs-node-gpu): ${report.gpuBackendInstalled ? 'installed' : 'not installed'}`,
+  );
+  console.log(
+    `versions: sfd-lab ${report.versions.sfdLab}, tfjs ${report.versions.tfjs}, node ${report.versions.node}`,
+  );
+  console.log(JSON.stringify(report));
+}
+
+async function sample(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      teacher: { type: 'string' },
+      solver: { type: 'string' },
+      nfe: { type: 'string' },
+      afs: { type: 'boolean' },
+      rho: { type: 'string' },
+      't-min': { type: 'string' },
+      't-max': { type: 'string' },
+      seed: { type: 'string' },
+      n: { type: 'string' },
+      exact: { type: 'boolean' },
+      out: { type: 'string' },
+    },
+  });
+  if (!values.out) throw new RangeError('sfd sample needs --out FILE.json');
+  const d = sampleDefaults;
+  const cfg = {
+    teacher: values.teacher ?? d.teacher,
+    solver: values.solver ?? d.solver,
+    nfe: num(values.nfe, 'nfe', d.nfe),
+    afs: values.afs ?? d.afs,
+    rho: num(values.rho, 'rho', d.rho),
+    tMin: num(values['t-min'], 't-min', d.tMin),
+    tMax: num(values['t-max'], 't-max', d.tMax),
+    seed: num(values.seed, 'seed', d.seed),
+    n: num(values.n, 'n', d.n),
+    exact: values.exact ?? d.exact,
+  };
+  const b = await initBackend();
+  console.error(describeBackend(b));
+  const r = sampleToy(cfg);
+  writeSampleJson(values.out, r);
+  const err =
+    r.meanEndpointError === undefined ? '' : `, mean endpoint error ${r.meanEndpointError.toExponential(3)}`;
+  console.log(
+    `${cfg.solver} nfe=${r.nfe} (${r.ts.length} timestamps${cfg.afs ? ', AFS' : ''}): ${cfg.n} samples → ${values.out}${err}`,
+  );
+}
+
+/** Runs the CLI; returns the process exit code. Errors are printed as one line, not a stack. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === 'info') await info();
+    else if (cmd === 'sample') await sample(rest);
+    else if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') console.log(HELP);
+    else throw new RangeError(`unknown command '${cmd}'\n\n${HELP}`);
+    return 0;
+  } catch (e) {
+    console.error(`sfd ${cmd ?? ''}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

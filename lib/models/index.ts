@@ -1,0 +1,3 @@
+export * from './gaussian';
+export * from './gmm';
+export * from './toys';

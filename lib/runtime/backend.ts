@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Backends in order of preference; the first that loads and initialises is used. */
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  /** Why it could not be used (missing package, failed init…). */
+  reason?: string;
+}
+
+export interface BackendInfo {
+  /** The tfjs backend name in use (`tensorflow` is what tfjs-node and tfjs-node-gpu register). */
+  backend: string;
+  /** What was chosen, in this project's words (`tensorflow-gpu` = tfjs-node-gpu). */
+  choice: BackendName;
+  /** True when SFD_BACKEND forced the choice. */
+  forced: boolean;
+  attempts: BackendAttempt[];
+}
+
+/** Loads a backend package; tfjs-node(-gpu) register themselves as 'tensorflow' on import. */
+async function load(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      require('@tensorflow/tfjs-node-gpu');
+      return 'tensorflow';
+    case 'tensorflow':
+      require('@tensorflow/tfjs-node');
+      return 'tensorflow';
+    case 'wasm':
+      require('@tensorflow/tfjs-backend-wasm');
+      return 'wasm';
+    case 'cpu':
+      return 'cpu';
+  }
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0];
+}
+
+let current: Promise<BackendInfo> | null = null;
+
+/**
+ * Picks the best available backend once per process: tfjs-node-gpu, then tfjs-node, then wasm, then cpu.
+ * `SFD_BACKEND` (or `force`) names one of BACKEND_ORDER to use it, failing loudly if it cannot load.
+ */
+export function initBackend(force: string | undefined = process.env.SFD_BACKEND): Promise<BackendInfo> {
+  if (!current) current = choose(force || undefined);
+  return current;
+}
+
+async function choose(force: string | undefined): Promise<BackendInfo> {
+  if (force !== undefined && !(BACKEND_ORDER as readonly string[]).includes(force)) {
+    throw new RangeError(
+      `SFD_BACKEND='${force}' is not a backend (choose one of: ${BACKEND_ORDER.join(', ')})`,
+    );
+  }
+  const candidates = force ? [force as BackendName] : BACKEND_ORDER;
+  const attempts: BackendAttempt[] = [];
+  for (const name of candidates) {
+    try {
+      const tfName = await load(name);
+      if (!(await tf.setBackend(tfName))) throw new Error(`tf.setBackend('${tfName}') returned false`);
+      await tf.ready();
+      attempts.push({ name, ok: true });
+      return { backend: tf.getBackend(), choice: name, forced: force !== undefined, attempts };
+    } catch (e) {
+      attempts.push({ name, ok: false, reason: firstLine(e) });
+    }
+  }
+  const why = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ');
+  throw new Error(`no usable tfjs backend (${why})`);
+}
+
+/** Whether the GPU backend package can be loaded here (without switching to it). */
+export function gpuBackendPresent(): boolean {
+  try {
+    require.resolve('@tensorflow/tfjs-node-gpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One line for notebooks and the CLI: which backend is in use and why. */
+export function describeBackend(info: BackendInfo): string {
+  const skipped = info.attempts.filter((a) => !a.ok).map((a) => `${a.name} unavailable`);
+  const how = info.forced
+    ? 'forced by SFD_BACKEND'
+    : skipped.length
+      ? `best available; ${skipped.join(', ')}`
+      : 'best available';
+  return `tfjs backend: ${info.choice} (${how})`;
+}
