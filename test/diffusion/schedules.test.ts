@@ -3,6 +3,7 @@ import {
   logSnrGrid,
   polynomialGrid,
   SCHEDULE_KINDS,
+  type ScheduleKind,
   teacherGrid,
   timeGrid,
   timeUniformGrid,
