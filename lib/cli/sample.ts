@@ -1,9 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-import { withAfs } from '../diffusion/afs';
-import { teacherGrid } from '../diffusion/schedules';
-import { solverByName, stepsForNfe } from '../diffusion/solvers/registry';
-import { gmmDenoiser, gmmOdeSolution } from '../models/gmm';
+import type { ScheduleConfig } from '../diffusion/schedules';
+import { exactEndpoints, meanDistance, solveToy, toyNoise } from '../experiments/toySolve';
 import { TOY_MIXTURES } from '../models/toys';
 
 export interface SampleConfig {
@@ -56,35 +53,14 @@ export function sampleToy(cfg: SampleConfig): SampleResult {
   if (!Number.isInteger(cfg.n) || cfg.n < 1)
     throw new RangeError(`--n must be a positive integer, got ${cfg.n}`);
   const gmm = make();
-  const solver = solverByName(cfg.solver);
-  const steps = stepsForNfe(solver, cfg.nfe, cfg.afs);
-  const { ts } = teacherGrid(steps + 1, 1, {
-    kind: 'polynomial',
-    rho: cfg.rho,
-    tMin: cfg.tMin,
-    tMax: cfg.tMax,
-  });
-  let calls = 0;
-  const base = gmmDenoiser(gmm);
-  const counted: typeof base = (x, t) => {
-    calls++;
-    return base(x, t);
-  };
-  const denoise = cfg.afs ? withAfs(counted, ts[0]) : counted;
-  // AFS answers without calling the counted denoiser, so `calls` is the true NFE.
-  const x0 = tf.randomNormal([cfg.n, gmm.means[0].length], 0, ts[0], 'float32', cfg.seed);
-  const res = solver.solve(denoise, x0, ts, { keep: 'all' });
-  const trajectory = res.trajectory.map((s) => s.arraySync() as number[][]);
-  tf.dispose([x0, res.x, ...res.trajectory]);
-  const samples = trajectory[trajectory.length - 1];
-  const out: SampleResult = { config: cfg, ts, nfe: calls, trajectory, samples };
+  const schedule: ScheduleConfig = { kind: 'polynomial', rho: cfg.rho, tMin: cfg.tMin, tMax: cfg.tMax };
+  const noise = toyNoise(cfg.n, gmm.means[0].length, cfg.tMax, cfg.seed);
+  const r = solveToy(gmm, noise, cfg.solver, cfg.nfe, cfg.afs, schedule);
+  const samples = r.trajectory[r.trajectory.length - 1];
+  const out: SampleResult = { config: cfg, ts: r.ts, nfe: r.nfe, trajectory: r.trajectory, samples };
   if (cfg.exact) {
-    out.exactSamples = trajectory[0].map((z) => gmmOdeSolution(gmm, z, ts[0], [ts[ts.length - 1]])[0]);
-    out.meanEndpointError =
-      samples.reduce(
-        (acc, s, i) => acc + Math.hypot(...s.map((v, j) => v - (out.exactSamples as number[][])[i][j])),
-        0,
-      ) / cfg.n;
+    out.exactSamples = exactEndpoints(gmm, noise, schedule);
+    out.meanEndpointError = meanDistance(samples, out.exactSamples);
   }
   return out;
 }

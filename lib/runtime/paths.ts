@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { FAST } from './profile';
 
 /** The repository root: the nearest folder above the cwd whose package.json names sfd-lab. */
 export function repoRoot(from = process.cwd()): string {
@@ -13,9 +14,12 @@ export function repoRoot(from = process.cwd()): string {
   }
 }
 
-/** Path of a file in figures/ (the folder is created on demand). */
+/**
+ * Path of an exported figure: figures/<name> for full runs; under FAST=1 (tests, CI) .cache/figures-fast/<name>,
+ * so that a smoke run never overwrites the committed figures. The folder is created on demand.
+ */
 export function figurePath(name: string): string {
-  const dir = join(repoRoot(), 'figures');
+  const dir = join(repoRoot(), ...(FAST ? ['.cache', 'figures-fast'] : ['figures']));
   mkdirSync(dir, { recursive: true });
   return join(dir, name);
 }

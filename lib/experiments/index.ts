@@ -1,0 +1,3 @@
+export * from './quickstart';
+export * from './toySolve';
+export * from './quickstartPlots';

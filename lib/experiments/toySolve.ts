@@ -1,0 +1,51 @@
+import * as tf from '@tensorflow/tfjs';
+import { withAfs } from '../diffusion/afs';
+import { countCalls } from '../diffusion/denoiser';
+import { type ScheduleConfig, timeGrid } from '../diffusion/schedules';
+import { solverByName, stepsForNfe } from '../diffusion/solvers/registry';
+import { type Gmm, gmmDenoiser, gmmOdeSolution } from '../models/gmm';
+
+export interface ToySolveResult {
+  /** The solver's timestamps (polynomial schedule with as many steps as the NFE allows). */
+  ts: number[];
+  /** Denoiser calls actually made (AFS's analytic answer is not a call). */
+  nfe: number;
+  /** [timestamp][sample][dim]. */
+  trajectory: number[][][];
+}
+
+/** Solves the PF-ODE of a mixture from given noise states x_T (at schedule.tMax) with a named solver at an NFE. */
+export function solveToy(
+  gmm: Gmm,
+  xT: number[][],
+  solver: string,
+  nfe: number,
+  afs: boolean,
+  schedule: ScheduleConfig,
+): ToySolveResult {
+  const entry = solverByName(solver);
+  const ts = timeGrid(stepsForNfe(entry, nfe, afs) + 1, schedule);
+  const counted = countCalls(gmmDenoiser(gmm));
+  const denoise = afs ? withAfs(counted.denoise, ts[0]) : counted.denoise;
+  const x = tf.tensor2d(xT);
+  const r = entry.solve(denoise, x, ts, { keep: 'all' });
+  const trajectory = r.trajectory.map((s) => s.arraySync() as number[][]);
+  tf.dispose([x, r.x, ...r.trajectory]);
+  return { ts, nfe: counted.calls(), trajectory };
+}
+
+/** Noise states x_T = tMax·z, z ~ N(0, I), reproducible from the seed. */
+export function toyNoise(n: number, dim: number, tMax: number, seed: number): number[][] {
+  return tf.tidy(() => tf.randomNormal([n, dim], 0, tMax, 'float32', seed).arraySync() as number[][]);
+}
+
+/** Exact ODE endpoints at tMin from each x_T (float64 RK4 reference). */
+export function exactEndpoints(gmm: Gmm, xT: number[][], schedule: ScheduleConfig): number[][] {
+  return xT.map((z) => gmmOdeSolution(gmm, z, schedule.tMax, [schedule.tMin])[0]);
+}
+
+/** Mean Euclidean distance between matched rows. */
+export function meanDistance(a: number[][], b: number[][]): number {
+  if (a.length !== b.length) throw new RangeError(`meanDistance: ${a.length} vs ${b.length} rows`);
+  return a.reduce((acc, p, i) => acc + Math.hypot(...p.map((v, j) => v - b[i][j])), 0) / a.length;
+}

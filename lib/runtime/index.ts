@@ -1,0 +1,3 @@
+export * from './backend';
+export * from './paths';
+export * from './profile';
