@@ -8,7 +8,10 @@ class SpecWithSummary extends Spec {
     runner.once('end', () => {
       const s = runner.stats;
       mkdirSync('.cache/test-summary', { recursive: true });
-      writeFileSync('.cache/test-summary/unit.json', JSON.stringify({ passed: s.passes, failed: s.failures, skipped: s.pending }));
+      writeFileSync(
+        '.cache/test-summary/unit.json',
+        JSON.stringify({ passed: s.passes, failed: s.failures, skipped: s.pending }),
+      );
       console.log(`${s.passes} passed, ${s.failures} failed${s.pending ? `, ${s.pending} skipped` : ''}`);
     });
   }

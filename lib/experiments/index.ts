@@ -1,3 +1,3 @@
 export * from './quickstart';
-export * from './toySolve';
 export * from './quickstartPlots';
+export * from './toySolve';

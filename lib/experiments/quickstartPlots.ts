@@ -36,7 +36,14 @@ export function quickstartErrorChart(r: QuickstartResult): string {
  * Sampling trajectories of one solver in VP-scaled coordinates x/sqrt(1+t²) (so noise at t = 80 and data
  * share one frame), with the solver's endpoints against the exact ODE endpoints.
  */
-export function trajectoryChart(gmm: Gmm, r: QuickstartResult, solver: string, nfe: number, afs: boolean, paths = 60): string {
+export function trajectoryChart(
+  gmm: Gmm,
+  r: QuickstartResult,
+  solver: string,
+  nfe: number,
+  afs: boolean,
+  paths = 60,
+): string {
   const sol = solveToy(gmm, r.noise, solver, nfe, afs, r.config.schedule);
   const scaled = r.noise
     .slice(0, paths)

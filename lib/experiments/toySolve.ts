@@ -4,6 +4,7 @@ import { countCalls } from '../diffusion/denoiser';
 import { type ScheduleConfig, timeGrid } from '../diffusion/schedules';
 import { solverByName, stepsForNfe } from '../diffusion/solvers/registry';
 import { type Gmm, gmmDenoiser, gmmOdeSolution } from '../models/gmm';
+import { makeRng } from '../util/rng';
 
 export interface ToySolveResult {
   /** The solver's timestamps (polynomial schedule with as many steps as the NFE allows). */
@@ -34,9 +35,13 @@ export function solveToy(
   return { ts, nfe: counted.calls(), trajectory };
 }
 
-/** Noise states x_T = tMax·z, z ~ N(0, I), reproducible from the seed. */
+/**
+ * Noise states x_T = tMax·z, z ~ N(0, I), reproducible from the seed on every backend. (A plain-JS source:
+ * tf.randomNormal treats seed 0 as "unseeded".)
+ */
 export function toyNoise(n: number, dim: number, tMax: number, seed: number): number[][] {
-  return tf.tidy(() => tf.randomNormal([n, dim], 0, tMax, 'float32', seed).arraySync() as number[][]);
+  const rng = makeRng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: dim }, () => tMax * rng.normal()));
 }
 
 /** Exact ODE endpoints at tMin from each x_T (float64 RK4 reference). */

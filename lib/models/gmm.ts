@@ -20,9 +20,15 @@ export function checkGmm(g: Gmm): number {
   const dim = g.means[0].length;
   if (g.means.some((m) => m.length !== dim))
     throw new RangeError('GMM means must all have the same dimension');
-  if (g.weights.some((w) => !(w > 0)) || g.stds.some((s) => !(s > 0))) {
-    throw new RangeError('GMM weights and stds must be > 0');
+  if (dim === 0) throw new RangeError('GMM means must have at least one coordinate');
+  if (
+    g.weights.some((w) => !(w > 0) || !Number.isFinite(w)) ||
+    g.stds.some((s) => !(s > 0) || !Number.isFinite(s))
+  ) {
+    throw new RangeError('GMM weights and stds must be finite and > 0');
   }
+  if (g.means.some((m) => m.some((v) => !Number.isFinite(v))))
+    throw new RangeError('GMM means must be finite');
   return dim;
 }
 
@@ -33,13 +39,13 @@ export function checkGmm(g: Gmm): number {
 export function gmmDenoiser(g: Gmm): Denoiser {
   const dim = checkGmm(g);
   const wsum = g.weights.reduce((a, b) => a + b, 0);
-  const means = tf.tensor2d(g.means); // [K, dim]; lives as long as the denoiser
   const logW = g.weights.map((w) => Math.log(w / wsum));
   const s2 = g.stds.map((s) => s * s);
   return (x, t) => {
     if (x.rank !== 2 || x.shape[1] !== dim)
       throw new RangeError(`GMM denoiser expects [batch, ${dim}], got [${x.shape}]`);
     return tf.tidy(() => {
+      const means = tf.tensor2d(g.means); // [K, dim], per call so the denoiser owns no tensor
       const v = s2.map((s) => s + t * t);
       const sq = x.expandDims(1).sub(means.expandDims(0)).square().sum(-1); // [B, K]
       const logp = sq

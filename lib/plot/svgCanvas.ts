@@ -12,7 +12,9 @@ export interface Margins {
 /** A fresh <svg> on a server-side DOM (linkedom), ready for d3; `render()` gives the SVG text. */
 export function svgCanvas(width: number, height: number) {
   // linkedom's document is DOM-compatible; d3 only needs an element to append to.
-  const { document } = parseHTML('<!doctype html><html><body></body></html>') as unknown as { document: { body: Element } };
+  const { document } = parseHTML('<!doctype html><html><body></body></html>') as unknown as {
+    document: { body: Element };
+  };
   const svg = d3
     .select(document.body)
     .append('svg')

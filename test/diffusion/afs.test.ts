@@ -25,7 +25,13 @@ describe('analytical first step (AFS) and NFE accounting', () => {
     assertClose(values(out), [80 * c, -40 * c, c, 0], 1e-6, 0, 'D_AFS');
     // The ODE direction of the analytic step is x/sqrt(1 + t²): the spec's coefficient 0.0124990.
     const d = direction(D, x, 80);
-    assertClose(values(d), [80, -40, 1, 0].map((v) => v * 0.012499), 1e-5, 0, 'd_AFS');
+    assertClose(
+      values(d),
+      [80, -40, 1, 0].map((v) => v * 0.012499),
+      1e-5,
+      0,
+      'd_AFS',
+    );
     tf.dispose([x, out, d]);
   });
 
@@ -49,7 +55,11 @@ describe('analytical first step (AFS) and NFE accounting', () => {
     const other = withAfs(counted.denoise, 2.5);
     const y = other(x, 2.5);
     assert.equal(counted.calls(), ts.length, 'AFS at tFirst = 2.5 is analytic too');
-    assertClose(values(y), values(x).map((v) => v * (1 - 2.5 / Math.sqrt(1 + 2.5 * 2.5))), 1e-6);
+    assertClose(
+      values(y),
+      values(x).map((v) => v * (1 - 2.5 / Math.sqrt(1 + 2.5 * 2.5))),
+      1e-6,
+    );
     tf.dispose([x, y]);
   });
 
@@ -72,10 +82,7 @@ describe('analytical first step (AFS) and NFE accounting', () => {
           const x = tf.fill([3, 2], 80);
           const r = entry.solve(D, x, ts);
           assert.equal(counted.calls(), nfe, `nfe ${nfe}, afs ${afs}: ${counted.calls()} calls`);
-          assert.ok(
-            values(r.x).every(Number.isFinite),
-            `nfe ${nfe}, afs ${afs}: non-finite result`,
-          );
+          assert.ok(values(r.x).every(Number.isFinite), `nfe ${nfe}, afs ${afs}: non-finite result`);
           tf.dispose([x, r.x]);
           checked++;
         }

@@ -2,7 +2,14 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import type { Denoiser } from '../../lib/diffusion/denoiser';
 import { gaussianDenoiser, gaussianOdeSolution } from '../../lib/models/gaussian';
-import { checkGmm, type Gmm, gmmDenoise64, gmmDenoiser, gmmOdeSolution, sampleGmm } from '../../lib/models/gmm';
+import {
+  checkGmm,
+  type Gmm,
+  gmmDenoise64,
+  gmmDenoiser,
+  gmmOdeSolution,
+  sampleGmm,
+} from '../../lib/models/gmm';
 import { gridMixture, ringMixture } from '../../lib/models/toys';
 import { makeRng } from '../../lib/util/rng';
 import { assertClose } from '../helpers';
@@ -78,12 +85,12 @@ describe('GMM teacher (exact mixture denoiser)', () => {
           Math.hypot(got[qi][0] - q[0], got[qi][1] - q[1]) > 10 * Math.max(...tol),
           `${where}: D(x) ≈ x, the comparison would be vacuous`,
         );
-        got[qi].forEach((v, j) =>
+        for (const [j, v] of got[qi].entries()) {
           assert.ok(
             Math.abs(v - mc[j]) <= tol[j],
             `${where}, coord ${j}: D = ${v}, MC = ${mc[j]} ± ${se[j].toExponential(2)} (ESS ${ess.toFixed(0)})`,
-          ),
-        );
+          );
+        }
       });
     }
   });
@@ -100,10 +107,14 @@ describe('GMM teacher (exact mixture denoiser)', () => {
       for (const t of [0.01, 0.3, 1, 3, 80]) {
         // Noisy data points plus uniform points in a box (these sit between modes, where r_k compete).
         const noisy = sampleGmm(g, 32, rng).map((p) => p.map((v) => v + t * rng.normal()));
-        const box = Array.from({ length: 32 }, () => Array.from({ length: dim }, () => 4 * rng.uniform() - 2));
+        const box = Array.from({ length: 32 }, () =>
+          Array.from({ length: dim }, () => 4 * rng.uniform() - 2),
+        );
         const pts = [...noisy, ...box];
         const got = denoisePoints(D, pts, t);
-        pts.forEach((p, i) => assertClose(got[i], gmmDenoise64(g, p, t), 1e-5, 1e-5, `${name} t=${t} D(x_${i})`));
+        for (const [i, p] of pts.entries()) {
+          assertClose(got[i], gmmDenoise64(g, p, t), 1e-5, 1e-5, `${name} t=${t} D(x_${i})`);
+        }
       }
     }
   });
@@ -129,15 +140,10 @@ describe('GMM teacher (exact mixture denoiser)', () => {
 
     const tTo = [10, 1, 0.2, 0.006];
     const ref = gmmOdeSolution(g, [80, -3, 0.3], 80, tTo);
-    tTo.forEach((t, i) =>
-      assertClose(
-        ref[i],
-        [80, -3, 0.3].map((xT) => gaussianOdeSolution(gauss, xT, 80, t)),
-        1e-9,
-        1e-9,
-        `x(t=${t})`,
-      ),
-    );
+    for (const [i, t] of tTo.entries()) {
+      const exact = [80, -3, 0.3].map((xT) => gaussianOdeSolution(gauss, xT, 80, t));
+      assertClose(ref[i], exact, 1e-9, 1e-9, `x(t=${t})`);
+    }
   });
 
   it('gmmOdeSolution is reversible: integrating back up recovers the start (1e-8), a sanity check of RK4 on a real mixture', () => {
@@ -166,14 +172,31 @@ describe('GMM teacher (exact mixture denoiser)', () => {
     assert.equal(checkGmm(ok()), 1);
     const cases: [string, Gmm, RegExp][] = [
       ['no components', { weights: [], means: [], stds: [] }, /as many weights, means and stds/],
-      ['one weight too many', { ...ok(), weights: [0.3, 0.3, 0.4] }, /as many weights, means and stds \(got 3, 2, 2\)/],
+      [
+        'one weight too many',
+        { ...ok(), weights: [0.3, 0.3, 0.4] },
+        /as many weights, means and stds \(got 3, 2, 2\)/,
+      ],
       ['a std missing', { ...ok(), stds: [0.1] }, /as many weights, means and stds/],
       ['ragged means', { ...ok(), means: [[0], [1, 2]] }, /same dimension/],
-      ['zero std', { ...ok(), stds: [0.1, 0] }, /stds must be > 0/],
-      ['negative std', { ...ok(), stds: [-0.1, 0.2] }, /stds must be > 0/],
-      ['zero weight', { ...ok(), weights: [0, 1] }, /weights and stds must be > 0/],
-      ['negative weight', { ...ok(), weights: [1.5, -0.5] }, /weights and stds must be > 0/],
-      ['NaN weight', { ...ok(), weights: [Number.NaN, 1] }, /weights and stds must be > 0/],
+      ['zero std', { ...ok(), stds: [0.1, 0] }, /stds must be finite and > 0/],
+      ['negative std', { ...ok(), stds: [-0.1, 0.2] }, /stds must be finite and > 0/],
+      ['zero weight', { ...ok(), weights: [0, 1] }, /weights and stds must be finite and > 0/],
+      ['negative weight', { ...ok(), weights: [1.5, -0.5] }, /weights and stds must be finite and > 0/],
+      ['NaN weight', { ...ok(), weights: [Number.NaN, 1] }, /weights and stds must be finite and > 0/],
+      ['infinite std', { ...ok(), stds: [0.1, Number.POSITIVE_INFINITY] }, /finite and > 0/],
+      [
+        'NaN mean',
+        {
+          ...ok(),
+          means: [
+            [0, Number.NaN],
+            [1, 1],
+          ],
+        },
+        /means must be finite/,
+      ],
+      ['empty means', { ...ok(), means: [[], []] }, /at least one coordinate/],
     ];
     for (const [what, g, re] of cases) {
       assert.throws(() => checkGmm(g), re, what);

@@ -46,14 +46,20 @@ export function solverByName(name: string): SolverEntry {
   return e;
 }
 
+/** Steps that spend exactly `nfe` calls (steps·evalsPerStep − 1 with AFS), or null if none does. */
+function exactSteps(solver: SolverEntry, nfe: number, afs: boolean): number | null {
+  const steps = (nfe + (afs ? 1 : 0)) / solver.evalsPerStep;
+  return Number.isInteger(steps) ? steps : null;
+}
+
 /**
- * Number of grid intervals that spend exactly `nfe` denoiser calls: steps·evalsPerStep − (afs ? 1 : 0).
+ * Number of grid intervals that spend exactly `nfe` denoiser calls.
  * Impossible combinations (NFE < 1, or odd/even mismatches for 2-call solvers) throw.
  */
 export function stepsForNfe(solver: SolverEntry, nfe: number, afs: boolean): number {
   if (!Number.isInteger(nfe) || nfe < 1) throw new RangeError(`NFE must be an integer ≥ 1, got ${nfe}`);
-  const steps = (nfe + (afs ? 1 : 0)) / solver.evalsPerStep;
-  if (!Number.isInteger(steps)) {
+  const steps = exactSteps(solver, nfe, afs);
+  if (steps === null) {
     const parity = afs ? 'odd' : 'even';
     throw new RangeError(
       `${solver.name} makes ${solver.evalsPerStep} calls per step: NFE must be ${parity}${afs ? ' with AFS' : ' without AFS'}, got ${nfe}`,
@@ -65,7 +71,6 @@ export function stepsForNfe(solver: SolverEntry, nfe: number, afs: boolean): num
 /** NFEs in [lo, hi] that a solver can spend exactly (with or without AFS). */
 export function feasibleNfes(solver: SolverEntry, afs: boolean, lo: number, hi: number): number[] {
   const out: number[] = [];
-  for (let n = Math.max(1, lo); n <= hi; n++)
-    if (Number.isInteger((n + (afs ? 1 : 0)) / solver.evalsPerStep)) out.push(n);
+  for (let n = Math.max(1, lo); n <= hi; n++) if (exactSteps(solver, n, afs) !== null) out.push(n);
   return out;
 }

@@ -1,0 +1,31 @@
+import { strict as assert } from 'node:assert';
+import { feasibleNfes, SOLVER_NAMES, solverByName } from '../../lib/diffusion/solvers/registry';
+import { quickstart } from '../../lib/experiments/quickstart';
+import { toyNoise } from '../../lib/experiments/toySolve';
+
+describe('quickstart experiment', () => {
+  it('runs every solver at every feasible NFE with and without AFS, errors finite and shrinking with NFE', () => {
+    const r = quickstart({ n: 24, maxNfe: 40, minNfe: 2 });
+    for (const solver of SOLVER_NAMES) {
+      for (const afs of [false, true]) {
+        const rows = r.rows.filter((x) => x.solver === solver && x.afs === afs);
+        assert.deepEqual(
+          rows.map((x) => x.nfe),
+          feasibleNfes(solverByName(solver), afs, 2, 40),
+        );
+        for (const row of rows)
+          assert.ok(Number.isFinite(row.error) && row.error >= 0, `${solver}: ${row.error}`);
+        // Convergence to the exact ODE solution: at 40 NFE far below the error at the smallest NFE.
+        assert.ok(
+          rows[rows.length - 1].error < rows[0].error / 4,
+          `${solver} afs=${afs}: ${rows[0].error} → ${rows[rows.length - 1].error}`,
+        );
+      }
+    }
+  });
+
+  it('toyNoise is reproducible for every seed, 0 included, and differs between seeds', () => {
+    assert.deepEqual(toyNoise(4, 2, 80, 0), toyNoise(4, 2, 80, 0));
+    assert.notDeepEqual(toyNoise(4, 2, 80, 0), toyNoise(4, 2, 80, 1));
+  });
+});
