@@ -69,3 +69,20 @@ export function quickstart(overrides: Partial<QuickstartConfig> = {}): Quickstar
   }
   return { config, rows, noise, exact };
 }
+
+/**
+ * One row per solver (and AFS setting), one column per NFE ('NFE 2', …, numeric order), errors to 3
+ * significant digits, '–' where the solver cannot spend that NFE exactly: ready for a table.
+ */
+export function quickstartTableRows(r: QuickstartResult): Record<string, string>[] {
+  const nfes = [...new Set(r.rows.map((row) => row.nfe))].sort((a, b) => a - b);
+  const names = [...new Set(r.rows.map((row) => `${row.label}${row.afs ? ' +AFS' : ''}`))];
+  return names.map((name) => {
+    const out: Record<string, string> = { solver: name };
+    for (const nfe of nfes) {
+      const row = r.rows.find((x) => `${x.label}${x.afs ? ' +AFS' : ''}` === name && x.nfe === nfe);
+      out[`NFE ${nfe}`] = row ? row.error.toPrecision(3) : '–';
+    }
+    return out;
+  });
+}

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { feasibleNfes, SOLVER_NAMES, solverByName } from '../../lib/diffusion/solvers/registry';
-import { quickstart } from '../../lib/experiments/quickstart';
+import { quickstart, quickstartTableRows } from '../../lib/experiments/quickstart';
 import { toyNoise } from '../../lib/experiments/toySolve';
 
 describe('quickstart experiment', () => {
@@ -27,5 +27,17 @@ describe('quickstart experiment', () => {
   it('toyNoise is reproducible for every seed, 0 included, and differs between seeds', () => {
     assert.deepEqual(toyNoise(4, 2, 80, 0), toyNoise(4, 2, 80, 0));
     assert.notDeepEqual(toyNoise(4, 2, 80, 0), toyNoise(4, 2, 80, 1));
+  });
+
+  it('quickstartTableRows orders NFE columns numerically and marks infeasible NFEs with –', () => {
+    const r = quickstart({ n: 8, solvers: ['heun', 'euler'], minNfe: 2, maxNfe: 10 });
+    const rows = quickstartTableRows(r);
+    assert.deepEqual(Object.keys(rows[0]), [
+      'solver',
+      ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `NFE ${n}`),
+    ]);
+    const heun = rows.find((row) => row.solver === 'Heun (EDM)');
+    assert.equal(heun?.['NFE 3'], '–');
+    assert.match(heun?.['NFE 4'] ?? '', /^\d/);
   });
 });
