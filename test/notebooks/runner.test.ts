@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const KERNELS = resolve('.jupyter/share/jupyter');
@@ -26,6 +26,7 @@ describe('headless notebook runner', function () {
 
   it('reports the failing cell with tslab’s stderr and closes with "0 passed, 1 failed"', function () {
     if (!existsSync(join(KERNELS, 'kernels/tslab/kernel.json'))) this.skip(); // kernel registered by npm run setup
+    mkdirSync('.cache', { recursive: true });
     const dir = mkdtempSync(join(resolve('.cache'), 'nb-'));
     const path = join(dir, 'broken.ipynb');
     writeFileSync(path, notebook(['const ok = 1;', "const n: number = 'not a number';"]));
