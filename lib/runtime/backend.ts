@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerConv2dBackpropFilter } from './kernels/conv2dBackpropFilter';
 
 /** Backends in order of preference; the first that loads and initialises is used. */
 export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -67,6 +68,8 @@ async function choose(force: string | undefined): Promise<BackendInfo> {
       const tfName = await load(name);
       if (!(await tf.setBackend(tfName))) throw new Error(`tf.setBackend('${tfName}') returned false`);
       await tf.ready();
+      // wasm ships no Conv2DBackpropFilter: without it conv nets cannot train there.
+      if (tfName === 'wasm') registerConv2dBackpropFilter('wasm');
       attempts.push({ name, ok: true });
       return { backend: tf.getBackend(), choice: name, forced: force !== undefined, attempts };
     } catch (e) {
