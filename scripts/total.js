@@ -1,9 +1,17 @@
-// Adds up the unit-test and notebook summaries into the one closing line CI reads.
-const { readFileSync } = require('node:fs');
+// Adds up the stage summaries written by scripts/test.sh into the one closing line CI reads.
+// A stage that left no summary (it crashed before reporting) counts as one failure.
+const { existsSync, readFileSync } = require('node:fs');
+
 let passed = 0;
 let failed = 0;
-for (const part of ['unit', 'notebooks']) {
-  const s = JSON.parse(readFileSync(`.cache/test-summary/${part}.json`, 'utf8'));
+for (const stage of ['lint', 'typecheck', 'unit', 'notebooks']) {
+  const file = `.cache/test-summary/${stage}.json`;
+  if (!existsSync(file)) {
+    console.log(`${stage}: no summary (the stage crashed): counted as 1 failure`);
+    failed += 1;
+    continue;
+  }
+  const s = JSON.parse(readFileSync(file, 'utf8'));
   passed += s.passed;
   failed += s.failed;
 }

@@ -18,6 +18,7 @@ usage:
     --t-min T, --t-max T   noise range (default ${sampleDefaults.tMin}, ${sampleDefaults.tMax})
     --seed S         noise seed (default ${sampleDefaults.seed})
     --n N            number of samples (default ${sampleDefaults.n})
+    --threshold      dynamic thresholding of x0 (DPM-Solver++ only; the official SFD teacher uses it)
     --exact          also solve the exact ODE and report the mean endpoint error
 environment: SFD_BACKEND=${['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].join('|')} forces a backend.`;
 
@@ -26,6 +27,13 @@ function num(v: string | undefined, name: string, dflt: number): number {
   const x = Number(v);
   if (!Number.isFinite(x)) throw new RangeError(`--${name} must be a number, got '${v}'`);
   return x;
+}
+
+function seedArg(v: string | undefined, dflt: number): number {
+  const s = num(v, 'seed', dflt);
+  if (!Number.isInteger(s) || s < 0 || s >= 2 ** 32)
+    throw new RangeError(`--seed must be an integer in [0, 2^32), got '${v}'`);
+  return s;
 }
 
 async function info(): Promise<void> {
@@ -37,6 +45,7 @@ async function info(): Promise<void> {
     forced: b.forced,
     attempts: b.attempts,
     gpuBackendInstalled: gpuBackendPresent(),
+    gpuDevice: b.gpuDevice,
     versions: { sfdLab: pkg.version, tfjs: tf.version.tfjs, node: process.versions.node },
   };
   console.log(describeBackend(b));
@@ -64,6 +73,7 @@ async function sample(args: string[]): Promise<void> {
       seed: { type: 'string' },
       n: { type: 'string' },
       exact: { type: 'boolean' },
+      threshold: { type: 'boolean' },
       out: { type: 'string' },
     },
   });
@@ -77,9 +87,10 @@ async function sample(args: string[]): Promise<void> {
     rho: num(values.rho, 'rho', d.rho),
     tMin: num(values['t-min'], 't-min', d.tMin),
     tMax: num(values['t-max'], 't-max', d.tMax),
-    seed: num(values.seed, 'seed', d.seed),
+    seed: seedArg(values.seed, d.seed),
     n: num(values.n, 'n', d.n),
     exact: values.exact ?? d.exact,
+    threshold: values.threshold ?? d.threshold,
   };
   const b = await initBackend();
   console.error(describeBackend(b));

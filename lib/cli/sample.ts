@@ -16,6 +16,8 @@ export interface SampleConfig {
   n: number;
   /** Also integrate the exact ODE (float64 RK4) from the same noise and report the endpoint error. */
   exact: boolean;
+  /** Dynamic thresholding of x0 predictions (DPM-Solver++ only). */
+  threshold: boolean;
 }
 
 export const sampleDefaults: SampleConfig = {
@@ -29,6 +31,7 @@ export const sampleDefaults: SampleConfig = {
   seed: 0,
   n: 1000,
   exact: false,
+  threshold: false,
 };
 
 export interface SampleResult {
@@ -55,7 +58,7 @@ export function sampleToy(cfg: SampleConfig): SampleResult {
   const gmm = make();
   const schedule: ScheduleConfig = { kind: 'polynomial', rho: cfg.rho, tMin: cfg.tMin, tMax: cfg.tMax };
   const noise = toyNoise(cfg.n, gmm.means[0].length, cfg.tMax, cfg.seed);
-  const r = solveToy(gmm, noise, cfg.solver, cfg.nfe, cfg.afs, schedule);
+  const r = solveToy(gmm, noise, cfg.solver, cfg.nfe, cfg.afs, schedule, { threshold: cfg.threshold });
   const samples = r.trajectory[r.trajectory.length - 1];
   const out: SampleResult = { config: cfg, ts: r.ts, nfe: r.nfe, trajectory: r.trajectory, samples };
   if (cfg.exact) {

@@ -61,3 +61,24 @@ export function trajectoryChart(
     },
   );
 }
+
+/** The error-vs-NFE curves as a Plotly figure (one trace per solver and AFS setting; AFS dashed). */
+export function quickstartPlotly(r: QuickstartResult): { data: unknown[]; layout: unknown } {
+  const name = (row: QuickstartResult['rows'][number]) => `${row.label}${row.afs ? ' +AFS' : ''}`;
+  const data = [...new Set(r.rows.map(name))].map((trace) => {
+    const rows = r.rows.filter((row) => name(row) === trace);
+    return {
+      name: trace,
+      type: 'scatter',
+      x: rows.map((row) => row.nfe),
+      y: rows.map((row) => row.error),
+      line: { dash: rows[0].afs ? 'dash' : 'solid' },
+    };
+  });
+  const layout = {
+    title: { text: 'Endpoint error vs NFE' },
+    xaxis: { title: { text: 'NFE' } },
+    yaxis: { type: 'log', title: { text: 'mean distance to exact ODE endpoint' } },
+  };
+  return { data, layout };
+}

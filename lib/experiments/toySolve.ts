@@ -23,13 +23,16 @@ export function solveToy(
   nfe: number,
   afs: boolean,
   schedule: ScheduleConfig,
+  opts: { threshold?: boolean } = {},
 ): ToySolveResult {
   const entry = solverByName(solver);
+  if (opts.threshold && !entry.thresholds)
+    throw new RangeError(`${entry.name} has no dynamic thresholding (only DPM-Solver++ does)`);
   const ts = timeGrid(stepsForNfe(entry, nfe, afs) + 1, schedule);
   const counted = countCalls(gmmDenoiser(gmm));
   const denoise = afs ? withAfs(counted.denoise, ts[0]) : counted.denoise;
   const x = tf.tensor2d(xT);
-  const r = entry.solve(denoise, x, ts, { keep: 'all' });
+  const r = entry.solve(denoise, x, ts, { keep: 'all', threshold: opts.threshold });
   const trajectory = r.trajectory.map((s) => s.arraySync() as number[][]);
   tf.dispose([x, r.x, ...r.trajectory]);
   return { ts, nfe: counted.calls(), trajectory };

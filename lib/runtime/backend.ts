@@ -19,6 +19,8 @@ export interface BackendInfo {
   choice: BackendName;
   /** True when SFD_BACKEND forced the choice. */
   forced: boolean;
+  /** For tfjs-node(-gpu): whether TensorFlow found a GPU device (it falls back to the CPU without one). */
+  gpuDevice?: boolean;
   attempts: BackendAttempt[];
 }
 
@@ -71,7 +73,8 @@ async function choose(force: string | undefined): Promise<BackendInfo> {
       // wasm ships no Conv2DBackpropFilter: without it conv nets cannot train there.
       if (tfName === 'wasm') registerConv2dBackpropFilter('wasm');
       attempts.push({ name, ok: true });
-      return { backend: tf.getBackend(), choice: name, forced: force !== undefined, attempts };
+      const gpuDevice = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+      return { backend: tf.getBackend(), choice: name, forced: force !== undefined, gpuDevice, attempts };
     } catch (e) {
       attempts.push({ name, ok: false, reason: firstLine(e) });
     }
@@ -98,5 +101,11 @@ export function describeBackend(info: BackendInfo): string {
     : skipped.length
       ? `best available; ${skipped.join(', ')}`
       : 'best available';
-  return `tfjs backend: ${info.choice} (${how})`;
+  const device =
+    info.gpuDevice === undefined
+      ? ''
+      : info.gpuDevice
+        ? ', on a GPU device'
+        : ', no GPU device found: running on CPU';
+  return `tfjs backend: ${info.choice} (${how}${device})`;
 }

@@ -113,13 +113,13 @@ describe('order of convergence on the exact Gaussian teacher', () => {
     assert.ok(Math.abs(official - 2) < 0.4, `official: measured order ${official.toFixed(2)}, expected ≈ 2`);
   });
 
-  it('the full multistep solvers (lower-order warm-up) converge at least at order 2', () => {
+  it('the full multistep solvers converge at order ≈ 2: their lower-order warm-up step dominates', () => {
     for (const name of ['ipndm', 'dpmpp-2m', 'dpmpp-3m']) {
       const p = convergenceOrder(
         [16, 32, 64],
         [16, 32, 64].map((n) => endpointError(SOLVERS[name].solve, n)),
       );
-      assert.ok(p > 1.8, `${name}: measured order ${p.toFixed(2)}, expected ≥ 2`);
+      assert.ok(p > 1.7 && p < 2.7, `${name}: measured order ${p.toFixed(2)}, expected ≈ 2`);
     }
   });
 });

@@ -61,11 +61,15 @@ describe('time schedules', () => {
     assertClose(ratios, Array(5).fill(10 ** (-4 / 5)), 1e-12);
   });
 
-  it('timeUniformGrid starts at tMax, ends at tMin and decreases', () => {
-    const g = timeUniformGrid(10, 0.002, 80, 1);
-    assert.equal(g[0], 80);
-    assert.equal(g[9], 0.002);
-    for (let i = 1; i < g.length; i++) assert.ok(g[i] < g[i - 1]);
+  it("timeUniformGrid recovers EDM's VP schedule (β_d = 19.9, β_min = 0.1) from its σ range", () => {
+    // EDM's VP SDE: σ(u) = sqrt(exp(½β_d u² + β_min u) − 1), u from 1 down to ε_s = 1e-3, uniform for ρ = 1.
+    const sigma = (u: number) => Math.sqrt(Math.expm1(0.5 * 19.9 * u * u + 0.1 * u));
+    const n = 9;
+    const us = Array.from({ length: n }, (_, i) => 1 + (i / (n - 1)) * (1e-3 - 1));
+    assertClose(timeUniformGrid(n, sigma(1e-3), sigma(1), 1), us.map(sigma), 1e-9);
+    // with ρ = 2 the VP times are spaced uniformly in sqrt(u)
+    const us2 = Array.from({ length: n }, (_, i) => (1 + (i / (n - 1)) * (Math.sqrt(1e-3) - 1)) ** 2);
+    assertClose(timeUniformGrid(n, sigma(1e-3), sigma(1), 2), us2.map(sigma), 1e-9);
   });
 
   it('bad settings fail with a clear error', () => {

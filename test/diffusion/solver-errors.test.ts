@@ -148,6 +148,22 @@ describe('solver registry and input validation', () => {
     assert.equal(numTensors(), start - 1);
   });
 
+  it('dpmpp threshold: true equals thresholding the denoiser by hand, and differs when |x0| > 1', () => {
+    const wide = gaussianDenoiser({ mean: 1.5, std: 2 }); // x0 predictions well outside [-1, 1]
+    const byHand = (xt: tf.Tensor, t: number) => tf.tidy(() => dynamicThreshold(wide(xt, t)));
+    const x = tf.tensor2d([
+      [40, -30, 10],
+      [-80, 5, 60],
+    ]);
+    const a = dpmpp(wide, x, GRID, { threshold: true });
+    const b = dpmpp(byHand, x, GRID);
+    const c = dpmpp(wide, x, GRID);
+    assertClose(Array.from(a.x.dataSync()), Array.from(b.x.dataSync()), 1e-6, 1e-6, 'thresholded');
+    const gap = Math.max(...Array.from(a.x.sub(c.x).abs().dataSync()));
+    assert.ok(gap > 0.1, `thresholding had no effect (max difference ${gap})`);
+    tf.dispose([x, a.x, b.x, c.x]);
+  });
+
   it('ipndm maxOrder outside 1..4 and dpmpp order outside 1..3 are rejected', () => {
     const x = tf.ones([2, 3]);
     const call = (solve: Solver<object>, opts: object) => () => solve(D, x, GRID, opts);
@@ -232,7 +248,6 @@ describe('dynamicThreshold', () => {
 
 describe('sfd sample (sampleToy) on the exact toy teacher', () => {
   it('dpmpp-3m --exact: mean endpoint error at NFE 20 is well below NFE 5 (gmm2d, n = 64)', () => {
-    // seed 1, not the default 0: tf.randomNormal treats seed 0 as "no seed", so seed 0 is not reproducible.
     const run = (nfe: number) =>
       sampleToy({ ...sampleDefaults, solver: 'dpmpp-3m', nfe, n: 64, seed: 1, exact: true });
     const r5 = run(5);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { feasibleNfes, SOLVER_NAMES, solverByName } from '../../lib/diffusion/solvers/registry';
 import { quickstart, quickstartTableRows } from '../../lib/experiments/quickstart';
+import { quickstartPlotly } from '../../lib/experiments/quickstartPlots';
 import { toyNoise } from '../../lib/experiments/toySolve';
 
 describe('quickstart experiment', () => {
@@ -39,5 +40,24 @@ describe('quickstart experiment', () => {
     const heun = rows.find((row) => row.solver === 'Heun (EDM)');
     assert.equal(heun?.['NFE 3'], '–');
     assert.match(heun?.['NFE 4'] ?? '', /^\d/);
+  });
+
+  it('quickstartPlotly has one trace per solver and AFS setting, AFS dashed, on a log y axis', () => {
+    const r = quickstart({ n: 8, solvers: ['euler', 'heun'], minNfe: 2, maxNfe: 5 });
+    const fig = quickstartPlotly(r) as {
+      data: { name: string; x: number[]; line: { dash: string } }[];
+      layout: { yaxis: { type: string } };
+    };
+    assert.deepEqual(
+      fig.data.map((t) => [t.name, t.line.dash]),
+      [
+        ['Euler (DDIM)', 'solid'],
+        ['Euler (DDIM) +AFS', 'dash'],
+        ['Heun (EDM)', 'solid'],
+        ['Heun (EDM) +AFS', 'dash'],
+      ],
+    );
+    assert.deepEqual(fig.data[2].x, [2, 4]);
+    assert.equal(fig.layout.yaxis.type, 'log');
   });
 });

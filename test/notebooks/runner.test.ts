@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const KERNELS = resolve('.jupyter/share/jupyter');
@@ -34,6 +34,7 @@ describe('headless notebook runner', function () {
       encoding: 'utf8',
       env: { ...process.env, JUPYTER_PATH: KERNELS },
     });
+    rmSync(dir, { recursive: true, force: true });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /FAIL .*broken\.ipynb/);
     assert.match(r.stdout, /cell #1 \[CellExecutionError\]/);

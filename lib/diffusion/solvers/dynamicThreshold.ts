@@ -10,12 +10,13 @@ export function dynamicThreshold(x0: tf.Tensor, q = 0.995): tf.Tensor {
   return tf.tidy(() => {
     const b = x0.shape[0];
     const p = x0.size / b;
-    const sortedDesc = tf.topk(x0.abs().reshape([b, p]), p).values;
     const pos = q * (p - 1);
     const lo = Math.floor(pos);
     const hi = Math.ceil(pos);
-    const vLo = sortedDesc.slice([0, p - 1 - lo], [b, 1]);
-    const vHi = sortedDesc.slice([0, p - 1 - hi], [b, 1]);
+    // Only the largest p − lo values are needed: ascending rank r is descending index p − 1 − r.
+    const top = tf.topk(x0.abs().reshape([b, p]), p - lo).values;
+    const vLo = top.slice([0, p - 1 - lo], [b, 1]);
+    const vHi = top.slice([0, p - 1 - hi], [b, 1]);
     const quantile = vLo.add(vHi.sub(vLo).mul(pos - lo));
     const s = tf.maximum(quantile, 1).reshape([b, ...x0.shape.slice(1).map(() => 1)]);
     return tf.minimum(tf.maximum(x0, s.neg()), s).div(s);

@@ -11,13 +11,22 @@ export interface SolverEntry {
   label: string;
   /** Denoiser calls per step (AFS saves one call in total). */
   evalsPerStep: number;
-  solve: Solver;
+  /** Whether the solver accepts `threshold: true` (dynamic thresholding of x0). */
+  thresholds: boolean;
+  solve: Solver<{ threshold?: boolean }>;
 }
 
-const entry = (name: string, label: string, evalsPerStep: number, solve: Solver): SolverEntry => ({
+const entry = (
+  name: string,
+  label: string,
+  evalsPerStep: number,
+  solve: SolverEntry['solve'],
+  thresholds = false,
+): SolverEntry => ({
   name,
   label,
   evalsPerStep,
+  thresholds,
   solve,
 });
 
@@ -25,10 +34,22 @@ const entry = (name: string, label: string, evalsPerStep: number, solve: Solver)
 export const SOLVERS: Readonly<Record<string, SolverEntry>> = {
   euler: entry('euler', 'Euler (DDIM)', 1, euler),
   heun: entry('heun', 'Heun (EDM)', 2, heun),
-  dpm2: entry('dpm2', 'DPM-Solver-2', 2, dpm2),
+  dpm2: entry('dpm2', 'DPM-Solver-2', 2, (d, x, ts, o) => dpm2(d, x, ts, { r: 0.5, ...o })),
   ipndm: entry('ipndm', 'iPNDM (order 4)', 1, (d, x, ts, o) => ipndm(d, x, ts, { maxOrder: 4, ...o })),
-  'dpmpp-2m': entry('dpmpp-2m', 'DPM-Solver++(2M)', 1, (d, x, ts, o) => dpmpp(d, x, ts, { order: 2, ...o })),
-  'dpmpp-3m': entry('dpmpp-3m', 'DPM-Solver++(3M)', 1, (d, x, ts, o) => dpmpp(d, x, ts, { order: 3, ...o })),
+  'dpmpp-2m': entry(
+    'dpmpp-2m',
+    'DPM-Solver++(2M)',
+    1,
+    (d, x, ts, o) => dpmpp(d, x, ts, { order: 2, ...o }),
+    true,
+  ),
+  'dpmpp-3m': entry(
+    'dpmpp-3m',
+    'DPM-Solver++(3M)',
+    1,
+    (d, x, ts, o) => dpmpp(d, x, ts, { order: 3, ...o }),
+    true,
+  ),
 };
 
 const ALIASES: Readonly<Record<string, string>> = { ddim: 'euler', dpm: 'dpm2', dpmpp: 'dpmpp-3m' };
