@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { SOLVER_NAMES } from '../diffusion/solvers/registry';
 import { TOY_MIXTURES } from '../models/toys';
-import { describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
+import { BACKEND_ORDER, describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
 
 const HELP = `sfd — Simple and Fast Distillation lab
@@ -20,7 +20,7 @@ usage:
     --n N            number of samples (default ${sampleDefaults.n})
     --threshold      dynamic thresholding of x0 (DPM-Solver++ only; the official SFD teacher uses it)
     --exact          also solve the exact ODE and report the mean endpoint error
-environment: SFD_BACKEND=${['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].join('|')} forces a backend.`;
+environment: SFD_BACKEND=${BACKEND_ORDER.join('|')} forces a backend.`;
 
 function num(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;

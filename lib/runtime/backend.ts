@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerConv2dBackpropFilter } from './kernels/conv2dBackpropFilter';
+import { NATIVE_BACKEND, registerNativeBackend } from './native/register';
 
-/** Backends in order of preference; the first that loads and initialises is used. */
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * Backends in order of preference; the first that loads and initialises is used. `native` is tfjs's cpu
+ * backend with convolutions and matrix products in a BLAS addon (native/); wasm is the portable fallback.
+ */
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
 export interface BackendAttempt {
@@ -33,6 +37,9 @@ async function load(name: BackendName): Promise<string> {
     case 'tensorflow':
       require('@tensorflow/tfjs-node');
       return 'tensorflow';
+    case 'native':
+      registerNativeBackend();
+      return NATIVE_BACKEND;
     case 'wasm':
       require('@tensorflow/tfjs-backend-wasm');
       return 'wasm';
@@ -95,7 +102,10 @@ export function gpuBackendPresent(): boolean {
 
 /** One line for notebooks and the CLI: which backend is in use and why. */
 export function describeBackend(info: BackendInfo): string {
-  const skipped = info.attempts.filter((a) => !a.ok).map((a) => `${a.name} unavailable`);
+  // The native backend is expected on a set-up machine: say why it is missing, in the same line.
+  const skipped = info.attempts
+    .filter((a) => !a.ok)
+    .map((a) => (a.name === 'native' ? `native unavailable: ${a.reason}` : `${a.name} unavailable`));
   const how = info.forced
     ? 'forced by SFD_BACKEND'
     : skipped.length

@@ -15,10 +15,19 @@ describe('backend choice', () => {
     assert.match(describeBackend(info), new RegExp(`^tfjs backend: ${info.choice} `));
   });
 
-  it('without tfjs-node installed, the default here is wasm, not the slow pure-JS cpu backend', async function () {
-    const info = await initBackend();
-    if (info.forced) this.skip();
-    const nodeBackend = info.attempts.some((a) => a.name.startsWith('tensorflow') && a.ok);
-    if (!nodeBackend) assert.equal(info.choice, 'wasm');
+  it('names the reason in its one line when the native backend is missing', () => {
+    const line = describeBackend({
+      backend: 'wasm',
+      choice: 'wasm',
+      forced: false,
+      attempts: [
+        { name: 'tensorflow-gpu', ok: false, reason: 'x' },
+        { name: 'tensorflow', ok: false, reason: 'y' },
+        { name: 'native', ok: false, reason: 'native addon not built' },
+        { name: 'wasm', ok: true },
+      ],
+    });
+    assert.equal(line.split('\n').length, 1);
+    assert.match(line, /^tfjs backend: wasm \(.*native unavailable: native addon not built/);
   });
 });

@@ -1,0 +1,171 @@
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/runtime/backend';
+import { loadAddon } from '../../lib/runtime/native/addon';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../lib/runtime/native/register';
+import { makeRng } from '../../lib/util/rng';
+import { assertClose } from '../helpers';
+
+const randn = (shape: number[], seed: number) => {
+  const rng = makeRng(seed);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
+};
+
+type Conv = {
+  x: number[];
+  f: number[];
+  stride: number | [number, number];
+  pad: 'same' | 'valid';
+  dilation?: number;
+};
+const CONVS: Conv[] = [
+  { x: [2, 7, 7, 3], f: [3, 3, 3, 4], stride: 1, pad: 'same' },
+  { x: [2, 8, 8, 3], f: [3, 3, 3, 2], stride: 2, pad: 'same' },
+  { x: [3, 9, 6, 2], f: [3, 2, 2, 5], stride: 2, pad: 'valid' },
+  { x: [1, 5, 5, 4], f: [1, 1, 4, 3], stride: 1, pad: 'valid' },
+  { x: [1, 6, 5, 2], f: [4, 4, 2, 2], stride: 1, pad: 'same' },
+  { x: [2, 9, 9, 3], f: [3, 3, 3, 2], stride: [2, 1], pad: 'same' },
+  { x: [1, 9, 9, 2], f: [3, 3, 2, 2], stride: 1, pad: 'same', dilation: 2 },
+];
+
+/** Every output of a case on the current backend: y, dL/dx, dL/dW, fused conv, with L = Σ y ⊙ g. */
+function convOutputs(c: Conv, seed: number): number[][] {
+  return tf.tidy(() => {
+    const x = randn(c.x, seed) as tf.Tensor4D;
+    const w = randn(c.f, seed + 1) as tf.Tensor4D;
+    const bias = randn([c.f[3]], seed + 3) as tf.Tensor1D;
+    const conv = (xi: tf.Tensor4D, wi: tf.Tensor4D) =>
+      tf.conv2d(xi, wi, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+    const y = conv(x, w);
+    const g = randn(y.shape, seed + 2);
+    const fused = tf.fused.conv2d({
+      x,
+      filter: w,
+      strides: c.stride,
+      pad: c.pad,
+      dilations: c.dilation ?? 1,
+      bias,
+      activation: 'relu',
+    });
+    if (c.dilation) return [y, fused].map((t) => Array.from(t.dataSync())); // tfjs has no gradient for dilated conv2d
+    const [dx, dw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
+      conv(xi as tf.Tensor4D, wi as tf.Tensor4D)
+        .mul(g)
+        .sum(),
+    )([x, w]);
+    return [y, fused, dx, dw].map((t) => Array.from(t.dataSync()));
+  });
+}
+
+// broadcast: tfjs's own BatchMatMul gradient does not reduce broadcast batch dimensions, so only forward is compared.
+type Mm = { a: number[]; b: number[]; ta: boolean; tb: boolean; broadcast?: boolean };
+const MATMULS: Mm[] = [
+  { a: [5, 7], b: [7, 3], ta: false, tb: false },
+  { a: [7, 5], b: [3, 7], ta: true, tb: true },
+  { a: [4, 5, 6], b: [4, 6, 2], ta: false, tb: false },
+  { a: [4, 6, 5], b: [6, 2], ta: true, tb: false, broadcast: true },
+  { a: [1, 3, 4], b: [2, 5, 4], ta: false, tb: true, broadcast: true },
+];
+
+function matmulOutputs(m: Mm, seed: number): number[][] {
+  return tf.tidy(() => {
+    const a = randn(m.a, seed);
+    const b = randn(m.b, seed + 1);
+    const y = tf.matMul(a, b, m.ta, m.tb);
+    const bias = randn([y.shape[y.rank - 1]], seed + 2);
+    const fused = tf.fused.matMul({ a, b, transposeA: m.ta, transposeB: m.tb, bias, activation: 'relu' });
+    if (m.broadcast) return [y, fused].map((t) => Array.from(t.dataSync()));
+    const loss = (ai: tf.Tensor, bi: tf.Tensor) => tf.matMul(ai, bi, m.ta, m.tb).square().sum();
+    const [da, db] = tf.grads(loss)([a, b]);
+    return [y, fused, da, db].map((t) => Array.from(t.dataSync()));
+  });
+}
+
+describe('native BLAS backend', () => {
+  before(function () {
+    const { addon, reason } = loadAddon();
+    if (!addon) {
+      // CI sets SFD_REQUIRE_NATIVE=1: there a missing addon is a failure, not a skip.
+      if (process.env.SFD_REQUIRE_NATIVE === '1')
+        throw new Error(`native addon required but unavailable: ${reason}`);
+      console.log(`    (skipped: ${reason})`);
+      this.skip();
+    }
+    registerNativeBackend();
+  });
+
+  async function onBackend<T>(name: string, f: () => T): Promise<T> {
+    const prev = tf.getBackend();
+    await tf.setBackend(name);
+    try {
+      return f();
+    } finally {
+      await tf.setBackend(prev);
+    }
+  }
+
+  it('conv2d, its input and filter gradients and fused conv2d+bias+relu match the cpu kernels', async () => {
+    for (const [i, c] of CONVS.entries()) {
+      const ours = await onBackend(NATIVE_BACKEND, () => convOutputs(c, 10 * i));
+      const ref = await onBackend('cpu', () => convOutputs(c, 10 * i));
+      ['y', 'fused', 'dx', 'dW'].slice(0, ours.length).forEach((what, j) => {
+        assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(c)}`);
+      });
+    }
+  });
+
+  it('matMul (transposes, batches, broadcasting), its gradients and fused matMul match the cpu kernels', async () => {
+    for (const [i, m] of MATMULS.entries()) {
+      const ours = await onBackend(NATIVE_BACKEND, () => matmulOutputs(m, 7 * i));
+      const ref = await onBackend('cpu', () => matmulOutputs(m, 7 * i));
+      ['y', 'fused', 'da', 'db'].slice(0, ours.length).forEach((what, j) => {
+        assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(m)}`);
+      });
+    }
+  });
+
+  it('an unsupported case (fused prelu) falls back to the cpu kernel instead of failing', async () => {
+    const ours = await onBackend(NATIVE_BACKEND, () =>
+      tf.tidy(() =>
+        Array.from(
+          tf.fused
+            .conv2d({
+              x: randn([1, 4, 4, 2], 1) as tf.Tensor4D,
+              filter: randn([3, 3, 2, 2], 2) as tf.Tensor4D,
+              strides: 1,
+              pad: 'same',
+              activation: 'prelu',
+              preluActivationWeights: tf.scalar(0.1),
+            })
+            .dataSync(),
+        ),
+      ),
+    );
+    const ref = await onBackend('cpu', () =>
+      tf.tidy(() =>
+        Array.from(
+          tf.fused
+            .conv2d({
+              x: randn([1, 4, 4, 2], 1) as tf.Tensor4D,
+              filter: randn([3, 3, 2, 2], 2) as tf.Tensor4D,
+              strides: 1,
+              pad: 'same',
+              activation: 'prelu',
+              preluActivationWeights: tf.scalar(0.1),
+            })
+            .dataSync(),
+        ),
+      ),
+    );
+    assertClose(ours, ref, 1e-5, 1e-5, 'prelu fused conv');
+  });
+
+  it('is the default backend when the addon is built and tfjs-node is absent', async () => {
+    const info = await initBackend();
+    if (!info.forced && !info.attempts.some((a) => a.name.startsWith('tensorflow') && a.ok))
+      assert.equal(info.choice, 'native');
+  });
+});
