@@ -3,12 +3,16 @@ import * as tf from '@tensorflow/tfjs';
 import { SOLVER_NAMES } from '../diffusion/solvers/registry';
 import { TOY_MIXTURES } from '../models/toys';
 import { BACKEND_ORDER, describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
+import { benchDefaults, formatBenchTable, runBenchmark } from '../runtime/benchmark';
+import { loadAddon } from '../runtime/native/addon';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
 
 const HELP = `sfd — Simple and Fast Distillation lab
 
 usage:
   sfd info                         backend in use, versions, GPU backend presence
+  sfd bench [--backends native,wasm] [--reps N]
+                                   time each backend on a train step, inference and an SFD iteration
   sfd sample [options] --out FILE  sample a toy teacher, writing samples + trajectory as JSON
     --teacher NAME   ${Object.keys(TOY_MIXTURES).join(' | ')} (default ${sampleDefaults.teacher})
     --solver NAME    ${SOLVER_NAMES.join(' | ')} (aliases ddim, dpm, dpmpp) (default ${sampleDefaults.solver})
@@ -103,12 +107,33 @@ async function sample(args: string[]): Promise<void> {
   );
 }
 
+async function bench(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { backends: { type: 'string' }, reps: { type: 'string' } },
+  });
+  await initBackend();
+  const cfg = {
+    ...benchDefaults,
+    backends: values.backends?.split(',') ?? benchDefaults.backends,
+    reps: num(values.reps, 'reps', benchDefaults.reps),
+  };
+  const { peak, rows } = await runBenchmark(cfg, (s) => console.error(s));
+  const { addon } = loadAddon();
+  if (addon) console.log(`BLAS: ${addon.config().blas}`);
+  console.log(`sgemm peak (2048², this run): ${peak === null ? 'n/a' : `${peak.toFixed(1)} GFLOP/s`}`);
+  console.log(formatBenchTable(rows));
+  for (const r of rows) console.log(JSON.stringify({ bench: 'sfd', peakGflops: peak, ...r }));
+}
+
 /** Runs the CLI; returns the process exit code. Errors are printed as one line, not a stack. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === 'info') await info();
     else if (cmd === 'sample') await sample(rest);
+    else if (cmd === 'bench') await bench(rest);
     else if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') console.log(HELP);
     else throw new RangeError(`unknown command '${cmd}'\n\n${HELP}`);
     return 0;

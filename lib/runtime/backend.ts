@@ -90,6 +90,13 @@ async function choose(force: string | undefined): Promise<BackendInfo> {
   throw new Error(`no usable tfjs backend (${why})`);
 }
 
+/** Loads and switches to one named backend (benchmarks compare several in one process). */
+export async function useBackend(name: BackendName): Promise<void> {
+  const tfName = await load(name);
+  if (!(await tf.setBackend(tfName))) throw new Error(`backend ${name} could not be initialised`);
+  if (tfName === 'wasm') registerConv2dBackpropFilter('wasm');
+}
+
 /** Whether the GPU backend package can be loaded here (without switching to it). */
 export function gpuBackendPresent(): boolean {
   try {

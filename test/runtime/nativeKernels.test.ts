@@ -117,6 +117,21 @@ describe('native BLAS backend', () => {
     }
   });
 
+  it('the same convolution results when the native code works in one-image chunks', async () => {
+    process.env.SFD_NATIVE_CHUNK_FLOATS = '1';
+    try {
+      for (const [i, c] of CONVS.entries()) {
+        const ours = await onBackend(NATIVE_BACKEND, () => convOutputs(c, 10 * i));
+        const ref = await onBackend('cpu', () => convOutputs(c, 10 * i));
+        ours.forEach((o, j) => {
+          assertClose(o, ref[j], 1e-4, 1e-4, `chunked output ${j} ${JSON.stringify(c)}`);
+        });
+      }
+    } finally {
+      delete process.env.SFD_NATIVE_CHUNK_FLOATS;
+    }
+  });
+
   it('matMul (transposes, batches, broadcasting), its gradients and fused matMul match the cpu kernels', async () => {
     for (const [i, m] of MATMULS.entries()) {
       const ours = await onBackend(NATIVE_BACKEND, () => matmulOutputs(m, 7 * i));
@@ -125,6 +140,63 @@ describe('native BLAS backend', () => {
         assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(m)}`);
       });
     }
+  });
+
+  it('add/sub/mul/div, sigmoid and sum match the cpu kernels, broadcasting and fallbacks included', async () => {
+    const pairs: [number[], number[]][] = [
+      [
+        [2, 3, 4],
+        [2, 3, 4],
+      ],
+      [[2, 3, 4], [4]],
+      [[4], [2, 3, 4]],
+      [
+        [2, 3, 4],
+        [1, 1, 4],
+      ],
+      [[2, 3, 4], []],
+      [
+        [2, 1, 3],
+        [1, 4, 1],
+      ], // general broadcasting: cpu fallback
+    ];
+    const sums: [number[], number | number[], boolean][] = [
+      [[4, 5, 6], [0, 1], false],
+      [[4, 5, 6], 2, true],
+      [[4, 5, 6], [1, 2], false],
+      [[4, 5, 6], 1, false], // middle axis: cpu fallback
+      [[4, 5, 6], [0, 1, 2], false],
+    ];
+    const outputs = () =>
+      tf.tidy(() => {
+        const out: number[][] = [];
+        pairs.forEach(([sa, sb], i) => {
+          const a = randn(sa, i);
+          const b = randn(sb, i + 50)
+            .abs()
+            .add(0.5); // keep divisors away from 0
+          for (const t of [a.add(b), a.sub(b), a.mul(b), a.div(b)]) out.push(Array.from(t.dataSync()));
+        });
+        out.push(
+          Array.from(
+            tf
+              .tensor1d([1, 2, 3], 'int32')
+              .add(tf.tensor1d([4, 5, 6], 'int32'))
+              .dataSync(),
+          ),
+        );
+        out.push(Array.from(tf.sigmoid(randn([3, 7], 99).mul(10)).dataSync()));
+        sums.forEach(([shape, axis, keep], i) => {
+          const t = tf.sum(randn(shape, 200 + i), axis, keep);
+          out.push([...t.shape, ...Array.from(t.dataSync())]);
+        });
+        return out;
+      });
+    const ours = await onBackend(NATIVE_BACKEND, outputs);
+    const ref = await onBackend('cpu', outputs);
+    ours.forEach((o, i) => {
+      assertClose(o, ref[i], 1e-5, 1e-5, `output ${i}`);
+    });
   });
 
   it('an unsupported case (fused prelu) falls back to the cpu kernel instead of failing', async () => {

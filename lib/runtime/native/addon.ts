@@ -24,6 +24,12 @@ export interface NativeAddon {
   conv2d(
     ...args: [...geometry: number[], kind: number, p: Float32Array, q: Float32Array, out: Float32Array]
   ): void;
+  /** out = a op b (op 0 add, 1 sub, 2 mul, 3 div); mode 0 equal sizes, 1 b repeats, 2 a repeats. */
+  binary(op: number, mode: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** op 0 sigmoid, 1 SiLU. */
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** Sum of x viewed as [outer, inner] over the outer (mode 0) or inner (mode 1) axis, in double. */
+  sum(mode: number, outer: number, inner: number, x: Float32Array, out: Float32Array): void;
   config(): { blas: string; core?: string; threads?: number };
 }
 

@@ -10,16 +10,13 @@ const isF32 = (...ts: (tf.TensorInfo | undefined)[]) => ts.every((t) => !t || t.
 
 /** Bias (broadcast over the last axis) and the fused activations, in place; false for unsupported ones. */
 function biasAndActivation(
+  addon: NativeAddon,
   y: Float32Array,
   bias: Float32Array | null,
   activation: string | undefined,
   alpha: number | undefined,
 ): boolean {
-  if (bias) {
-    const n = bias.length;
-    if (n === 1) for (let i = 0; i < y.length; i++) y[i] += bias[0];
-    else for (let i = 0; i < y.length; i++) y[i] += bias[i % n];
-  }
+  if (bias) addon.binary(0, 1, y, bias, y); // in place: y += bias, repeating along the last axis
   switch (activation ?? 'linear') {
     case 'linear':
       return true;
@@ -63,7 +60,11 @@ function geometry(c: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
-/** Kernels that run natively; each falls back to the reference cpu kernel where it does not apply. */
+/**
+ * Kernels that run natively: the GEMM-based ones, and the element-wise work that dominated a training
+ * step once GEMMs were fast (profiled: Multiply, Sum, Add, Sigmoid, Sub). Each falls back to the reference
+ * cpu kernel where it does not apply (other dtypes, general broadcasting, non-contiguous reductions).
+ */
 export function nativeKernels(
   addon: NativeAddon,
   cpu: (name: string) => KernelFunc,
@@ -87,7 +88,7 @@ export function nativeKernels(
     );
     const y = new Float32Array(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
     addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y);
-    if (!biasAndActivation(y, biasT ? values(b, biasT) : null, a.activation, a.leakyreluAlpha)) return null;
+    if (!biasAndActivation(addon, y, biasT ? values(b, biasT) : null, a.activation, a.leakyreluAlpha)) return null;
     return b.makeTensorInfo(c.outShape, 'float32', y);
   };
 
@@ -139,9 +140,71 @@ export function nativeKernels(
         n,
       );
     }
-    if (!biasAndActivation(y, biasT ? values(be, biasT) : null, attrs.activation, attrs.leakyreluAlpha))
+    if (!biasAndActivation(addon, y, biasT ? values(be, biasT) : null, attrs.activation, attrs.leakyreluAlpha))
       return null;
     return be.makeTensorInfo([...outer, m, n], 'float32', y);
+  };
+
+  /** How b (or a) repeats inside the output: 0 same shape, 1 b repeats, 2 a repeats, null otherwise. */
+  const repeatMode = (a: number[], b: number[]): number | null => {
+    const out = tf.broadcast_util.assertAndGetBroadcastShape(a, b);
+    const same = (x: number[]) => x.length === out.length && x.every((d, i) => d === out[i]);
+    const trailing = (x: number[]) => {
+      const core = x.slice(x.findIndex((d) => d !== 1) === -1 ? x.length : x.findIndex((d) => d !== 1));
+      return core.every((d, i) => d === out[out.length - core.length + i]);
+    };
+    if (same(a) && same(b)) return 0;
+    if (same(a) && trailing(b)) return 1;
+    if (same(b) && trailing(a)) return 2;
+    return null;
+  };
+
+  const binary =
+    (op: number) =>
+    (args: Args): tf.TensorInfo | null => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const be = args.backend as MathBackendCPU;
+      if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+      const mode = repeatMode(a.shape, b.shape);
+      if (mode === null) return null;
+      const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
+      if (out.length === 0) return null;
+      addon.binary(op, mode, values(be, a), values(be, b), out);
+      return be.makeTensorInfo(shape, 'float32', out);
+    };
+
+  const sum = (args: Args): tf.TensorInfo | null => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const be = args.backend as MathBackendCPU;
+    if (x.dtype !== 'float32' || x.shape.length === 0) return null;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+    const r = x.shape.length;
+    const prefix = axes.every((ax, i) => ax === i);
+    const suffix = axes.every((ax, i) => ax === r - axes.length + i);
+    if (axes.length === 0 || !(prefix || suffix)) return null;
+    const reduced = axes.reduce((p, ax) => p * x.shape[ax], 1);
+    const kept = x.shape.filter((_, i) => !axes.includes(i));
+    const keptSize = kept.reduce((p, q) => p * q, 1);
+    if (reduced * keptSize === 0) return null;
+    const out = new Float32Array(keptSize);
+    if (prefix) addon.sum(0, reduced, keptSize, values(be, x), out);
+    else addon.sum(1, keptSize, reduced, values(be, x), out);
+    return be.makeTensorInfo(
+      keepDims ? tf.backend_util.expandShapeToKeepDim(kept, axes) : kept,
+      'float32',
+      out,
+    );
+  };
+
+  const sigmoid = (args: Args): tf.TensorInfo | null => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const be = args.backend as MathBackendCPU;
+    if (x.dtype !== 'float32') return null;
+    const out = new Float32Array(values(be, x).length);
+    addon.unary(0, values(be, x), out);
+    return be.makeTensorInfo(x.shape, 'float32', out);
   };
 
   const withFallback =
@@ -150,6 +213,12 @@ export function nativeKernels(
       f(args) ?? cpu(name)(args);
 
   return {
+    Add: withFallback('Add', binary(0)),
+    Sub: withFallback('Sub', binary(1)),
+    Multiply: withFallback('Multiply', binary(2)),
+    RealDiv: withFallback('RealDiv', binary(3)),
+    Sigmoid: withFallback('Sigmoid', sigmoid),
+    Sum: withFallback('Sum', sum),
     Conv2D: withFallback('Conv2D', (args) => conv(args, false)),
     FusedConv2D: withFallback('FusedConv2D', (args) => conv(args, true)),
     BatchMatMul: withFallback('BatchMatMul', (args) => matmul(args, false)),
