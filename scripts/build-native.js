@@ -3,12 +3,19 @@
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const gyp = process.env.npm_config_node_gyp || path.join(path.dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
-const r = spawnSync(process.execPath, [gyp, 'rebuild'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const gyp =
+  process.env.npm_config_node_gyp ||
+  path.join(path.dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+const r = spawnSync(process.execPath, [gyp, 'rebuild'], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+});
 if (r.status === 0) {
   console.log('sfd-lab: native BLAS backend built (build/Release/sfd_native.node)');
 } else {
   const why = `${r.stderr || ''}${r.stdout || ''}`.trim().split('\n').slice(-6).join('\n');
   console.warn(`sfd-lab: native BLAS backend not built; the wasm backend will be used instead.\n${why}`);
-  console.warn('sfd-lab: to get it, install a BLAS with headers (Debian: apt-get install libopenblas-dev) and rerun npm ci');
+  console.warn(
+    'sfd-lab: to get it, install a BLAS with headers (Debian: apt-get install libopenblas-dev) and rerun npm ci',
+  );
 }

@@ -26,4 +26,4 @@ npm ci --no-audit --no-fund
 
 # Jupyter is Debian's, so it runs under /usr/bin/python3 (the python3 on PATH may be another install).
 node_modules/.bin/tslab install --python=/usr/bin/python3 --prefix="$PWD/.jupyter" --binary="$PWD/node_modules/.bin/tslab" >/dev/null
-echo "setup: done ($(node bin/sfd.js info | head -1))"
+echo "setup: done ($(node bin/sfd.js info | sed -n 1p))"

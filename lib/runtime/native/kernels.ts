@@ -88,7 +88,8 @@ export function nativeKernels(
     );
     const y = new Float32Array(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
     addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y);
-    if (!biasAndActivation(addon, y, biasT ? values(b, biasT) : null, a.activation, a.leakyreluAlpha)) return null;
+    if (!biasAndActivation(addon, y, biasT ? values(b, biasT) : null, a.activation, a.leakyreluAlpha))
+      return null;
     return b.makeTensorInfo(c.outShape, 'float32', y);
   };
 
@@ -140,7 +141,9 @@ export function nativeKernels(
         n,
       );
     }
-    if (!biasAndActivation(addon, y, biasT ? values(be, biasT) : null, attrs.activation, attrs.leakyreluAlpha))
+    if (
+      !biasAndActivation(addon, y, biasT ? values(be, biasT) : null, attrs.activation, attrs.leakyreluAlpha)
+    )
       return null;
     return be.makeTensorInfo([...outer, m, n], 'float32', y);
   };
