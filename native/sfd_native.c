@@ -309,37 +309,63 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
 }
 
 
-// binary(op, mode, A, B, OUT): op 0 add, 1 sub, 2 mul, 3 div. mode 0: equal sizes; 1: B repeats along OUT
-// (out[i] = a[i] op b[i % |B|]); 2: A repeats. The tfjs backend picks the mode from the shapes.
+// binary(op, mode, mid, inner, A, B, OUT): op 0 add, 1 sub, 2 mul, 3 div. The output is viewed as
+// [outer, mid, inner]. mode 0: A and B are full; mode 1: B is [outer, 1, inner] (broadcast over the middle
+// block: a per-channel bias, a per-sample scale); mode 2: A is. The tfjs backend derives the view from shapes.
+#define BINARY_LOOP(EXPR)                        \
+  for (size_t o = 0; o < outer; o++)             \
+    for (size_t m = 0; m < mid; m++) {           \
+      size_t r = (o * mid + m) * inner;          \
+      const float* x = mode == 2 ? A + o * inner : A + r; \
+      const float* y = mode == 1 ? B + o * inner : B + r; \
+      float* z = O + r;                          \
+      for (size_t i = 0; i < inner; i++) z[i] = EXPR; \
+    }
 static napi_value binary(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value a[5];
+  size_t argc = 7;
+  napi_value a[7];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  int op, mode;
+  int op, mode, mid_i, inner_i;
   float *A, *B, *O;
   size_t la, lb, lo;
-  if (argc != 5 || !get_i32(env, a[0], &op) || !get_i32(env, a[1], &mode) || !get_f32(env, a[2], &A, &la) ||
-      !get_f32(env, a[3], &B, &lb) || !get_f32(env, a[4], &O, &lo))
+  if (argc != 7 || !get_i32(env, a[0], &op) || !get_i32(env, a[1], &mode) || !get_i32(env, a[2], &mid_i) ||
+      !get_i32(env, a[3], &inner_i) || !get_f32(env, a[4], &A, &la) || !get_f32(env, a[5], &B, &lb) ||
+      !get_f32(env, a[6], &O, &lo))
     return NULL;
-  int ok = (mode == 0 && la == lo && lb == lo) || (mode == 1 && la == lo && lb > 0 && lo % lb == 0) ||
-           (mode == 2 && lb == lo && la > 0 && lo % la == 0);
+  size_t mid = mode == 0 ? 1 : (size_t)mid_i, inner = mode == 0 ? lo : (size_t)inner_i;
+  size_t outer = (mid * inner) ? lo / (mid * inner) : 0;
+  size_t small = outer * inner;
+  int ok = mid_i >= 1 && inner_i >= 1 && outer * mid * inner == lo &&
+           ((mode == 0 && la == lo && lb == lo) || (mode == 1 && la == lo && lb == small) ||
+            (mode == 2 && lb == lo && la == small));
   if (!ok || op < 0 || op > 3) {
     napi_throw_range_error(env, NULL, "binary: sizes do not match the mode");
     return NULL;
   }
-  size_t period = mode == 1 ? lb : mode == 2 ? la : lo;
-  for (size_t base = 0; base < lo; base += period) {
-    const float* x = mode == 2 ? A : A + base;
-    const float* y = mode == 1 ? B : B + base;
-    float* z = O + base;
-    switch (op) {
-      case 0: for (size_t i = 0; i < period; i++) z[i] = x[i] + y[i]; break;
-      case 1: for (size_t i = 0; i < period; i++) z[i] = x[i] - y[i]; break;
-      case 2: for (size_t i = 0; i < period; i++) z[i] = x[i] * y[i]; break;
-      default: for (size_t i = 0; i < period; i++) z[i] = x[i] / y[i]; break;
-    }
+  switch (op) {
+    case 0: BINARY_LOOP(x[i] + y[i]) break;
+    case 1: BINARY_LOOP(x[i] - y[i]) break;
+    case 2: BINARY_LOOP(x[i] * y[i]) break;
+    default: BINARY_LOOP(x[i] / y[i]) break;
   }
   return NULL;
+}
+#undef BINARY_LOOP
+
+// The transcendental loops are compiled with fast-math so GCC vectorises expf (glibc's libmvec):
+// a few ULP, several times faster than scalar expf.
+__attribute__((optimize("fast-math"))) static void sigmoid_loop(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = 1.f / (1.f + expf(-x[i]));
+}
+__attribute__((optimize("fast-math"))) static void silu_loop(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.f + expf(-x[i]));
+}
+// d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
+__attribute__((optimize("fast-math"))) static void silu_grad_loop(const float* dy, const float* x, float* dx, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float s = 1.f / (1.f + expf(-x[i]));
+    dx[i] = dy[i] * s * (1.f + x[i] * (1.f - s));
+  }
 }
 
 // unary(op, X, OUT): op 0 sigmoid, 1 SiLU x·sigmoid(x).
@@ -355,47 +381,273 @@ static napi_value unary(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "unary: bad op or sizes");
     return NULL;
   }
-  if (op == 0)
-    for (size_t i = 0; i < lx; i++) O[i] = 1.f / (1.f + expf(-X[i]));
-  else
-    for (size_t i = 0; i < lx; i++) O[i] = X[i] / (1.f + expf(-X[i]));
+  if (op == 0) sigmoid_loop(X, O, lx);
+  else silu_loop(X, O, lx);
   return NULL;
 }
 
-// sum(mode, outer, inner, X, OUT) over X viewed as [outer, inner]: mode 0 sums the outer axis (OUT has
-// inner entries, e.g. a bias gradient), mode 1 the inner axis (OUT has outer entries). Accumulates in double.
+// siluGrad(DY, X, DX)
+static napi_value silu_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float *dY, *X, *dX;
+  size_t l1, l2, l3;
+  if (argc != 3 || !get_f32(env, a[0], &dY, &l1) || !get_f32(env, a[1], &X, &l2) || !get_f32(env, a[2], &dX, &l3)) return NULL;
+  if (l1 != l2 || l2 != l3) {
+    napi_throw_range_error(env, NULL, "siluGrad: sizes differ");
+    return NULL;
+  }
+  silu_grad_loop(dY, X, dX, l1);
+  return NULL;
+}
+
+// concatLast(inputs[], rows, OUT): the inverse of split_last.
+static napi_value concat_last(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float* O;
+  size_t lo;
+  int rows;
+  uint32_t k;
+  if (argc != 3 || !get_i32(env, a[1], &rows) || !get_f32(env, a[2], &O, &lo)) return NULL;
+  CHECK(env, napi_get_array_length(env, a[0], &k));
+  const float* ins[16];
+  size_t widths[16], total = 0;
+  if (k < 1 || k > 16 || rows < 1) {
+    napi_throw_range_error(env, NULL, "concatLast: 1..16 inputs and rows ≥ 1");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < k; i++) {
+    napi_value v;
+    size_t li;
+    float* p;
+    CHECK(env, napi_get_element(env, a[0], i, &v));
+    if (!get_f32(env, v, &p, &li)) return NULL;
+    if (li % rows) {
+      napi_throw_range_error(env, NULL, "concatLast: input size not a multiple of rows");
+      return NULL;
+    }
+    ins[i] = p;
+    widths[i] = li / rows;
+    total += widths[i];
+  }
+  if (total * rows != lo) {
+    napi_throw_range_error(env, NULL, "concatLast: widths do not add up");
+    return NULL;
+  }
+  for (int r = 0; r < rows; r++) {
+    float* dst = O + (size_t)r * total;
+    for (uint32_t i = 0; i < k; i++) {
+      memcpy(dst, ins[i] + (size_t)r * widths[i], sizeof(float) * widths[i]);
+      dst += widths[i];
+    }
+  }
+  return NULL;
+}
+
+// sum(outer, mid, inner, X, OUT): X viewed as [outer, mid, inner] summed over mid into OUT [outer, inner]
+// (a bias gradient: outer 1; a per-sample reduction: inner 1), accumulating in double.
 static napi_value sum(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value a[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  int mode, outer, inner;
+  int outer, mid, inner;
   float *X, *O;
   size_t lx, lo;
-  if (argc != 5 || !get_i32(env, a[0], &mode) || !get_i32(env, a[1], &outer) || !get_i32(env, a[2], &inner) ||
+  if (argc != 5 || !get_i32(env, a[0], &outer) || !get_i32(env, a[1], &mid) || !get_i32(env, a[2], &inner) ||
       !get_f32(env, a[3], &X, &lx) || !get_f32(env, a[4], &O, &lo))
     return NULL;
-  if (outer < 1 || inner < 1 || lx != (size_t)outer * inner || lo != (size_t)(mode == 0 ? inner : outer)) {
+  if (outer < 1 || mid < 1 || inner < 1 || lx != (size_t)outer * mid * inner || lo != (size_t)outer * inner) {
     napi_throw_range_error(env, NULL, "sum: sizes do not match");
     return NULL;
   }
-  if (mode == 0) {
-    double* acc = (double*)calloc(inner, sizeof(double));
-    if (!acc) {
-      napi_throw_error(env, NULL, "sum: out of memory");
-      return NULL;
-    }
-    for (int o = 0; o < outer; o++) {
-      const float* row = X + (size_t)o * inner;
+  double* acc = (double*)malloc(sizeof(double) * inner);
+  if (!acc) {
+    napi_throw_error(env, NULL, "sum: out of memory");
+    return NULL;
+  }
+  for (int o = 0; o < outer; o++) {
+    for (int i = 0; i < inner; i++) acc[i] = 0;
+    for (int m = 0; m < mid; m++) {
+      const float* row = X + ((size_t)o * mid + m) * inner;
       for (int i = 0; i < inner; i++) acc[i] += row[i];
     }
-    for (int i = 0; i < inner; i++) O[i] = (float)acc[i];
-    free(acc);
-  } else {
-    for (int o = 0; o < outer; o++) {
-      const float* row = X + (size_t)o * inner;
-      double acc = 0;
-      for (int i = 0; i < inner; i++) acc += row[i];
-      O[o] = (float)acc;
+    for (int i = 0; i < inner; i++) O[(size_t)o * inner + i] = (float)acc[i];
+  }
+  free(acc);
+  return NULL;
+}
+
+// GroupNorm over x [B, HW, C] with G groups of C/G channels: per (b, g), mean and 1/std over HW·C/G values
+// (accumulated in double), y = (x − mean)·rstd·gamma[c] + beta[c]. mean and rstd ([B·G]) are kept for the
+// backward pass.
+static napi_value groupnorm(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value a[10];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int B, HW, C, G;
+  double eps;
+  float *X, *gamma, *beta, *Y, *mean, *rstd;
+  size_t lx, lg, lb, ly, lm, lr;
+  if (argc != 10 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
+      !get_i32(env, a[3], &G) || !get_f64(env, a[4], &eps) || !get_f32(env, a[5], &X, &lx) ||
+      !get_f32(env, a[6], &gamma, &lg) || !get_f32(env, a[7], &beta, &lb) || !get_f32(env, a[8], &Y, &ly) ||
+      !get_f32(env, a[9], &mean, &lm))
+    return NULL;
+  (void)lr;
+  size_t n = (size_t)B * HW * C;
+  if (G < 1 || C % G || lx != n || ly != n || lg != (size_t)C || lb != (size_t)C || lm != (size_t)2 * B * G) {
+    napi_throw_range_error(env, NULL, "groupnorm: sizes do not match");
+    return NULL;
+  }
+  rstd = mean + (size_t)B * G;  // one buffer: means, then rstds
+  int cg = C / G;
+  double* s1 = (double*)malloc(sizeof(double) * 2 * G);
+  if (!s1) {
+    napi_throw_error(env, NULL, "groupnorm: out of memory");
+    return NULL;
+  }
+  double* s2 = s1 + G;
+  for (int b = 0; b < B; b++) {
+    const float* xb = X + (size_t)b * HW * C;
+    for (int g = 0; g < G; g++) s1[g] = s2[g] = 0;
+    for (int p = 0; p < HW; p++) {
+      const float* row = xb + (size_t)p * C;
+      for (int g = 0; g < G; g++) {
+        double t1 = 0, t2 = 0;
+        for (int j = 0; j < cg; j++) {
+          double v = row[g * cg + j];
+          t1 += v;
+          t2 += v * v;
+        }
+        s1[g] += t1;
+        s2[g] += t2;
+      }
+    }
+    double cnt = (double)HW * cg;
+    for (int g = 0; g < G; g++) {
+      double m = s1[g] / cnt, var = s2[g] / cnt - m * m;
+      mean[b * G + g] = (float)m;
+      rstd[b * G + g] = (float)(1.0 / sqrt((var > 0 ? var : 0) + eps));
+    }
+    float* yb = Y + (size_t)b * HW * C;
+    for (int p = 0; p < HW; p++) {
+      const float* row = xb + (size_t)p * C;
+      float* out = yb + (size_t)p * C;
+      for (int c = 0; c < C; c++) {
+        int g = c / cg;
+        out[c] = (row[c] - mean[b * G + g]) * rstd[b * G + g] * gamma[c] + beta[c];
+      }
+    }
+  }
+  free(s1);
+  return NULL;
+}
+
+// Gradient of groupnorm: with x̂ = (x − mean)·rstd and n = HW·C/G values per group,
+// dx = rstd·(dy·γ − mean_g(dy·γ) − x̂·mean_g(dy·γ·x̂)), dγ = Σ dy·x̂, dβ = Σ dy (sums over b and HW).
+static napi_value groupnorm_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value a[11];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int B, HW, C, G;
+  float *dY, *X, *gamma, *stats, *dX, *dG, *dB;
+  size_t l1, l2, l3, l4, l5, l6, l7;
+  if (argc != 11 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
+      !get_i32(env, a[3], &G) || !get_f32(env, a[4], &dY, &l1) || !get_f32(env, a[5], &X, &l2) ||
+      !get_f32(env, a[6], &gamma, &l3) || !get_f32(env, a[7], &stats, &l4) || !get_f32(env, a[8], &dX, &l5) ||
+      !get_f32(env, a[9], &dG, &l6) || !get_f32(env, a[10], &dB, &l7))
+    return NULL;
+  size_t n = (size_t)B * HW * C;
+  if (G < 1 || C % G || l1 != n || l2 != n || l5 != n || l3 != (size_t)C || l6 != (size_t)C || l7 != (size_t)C ||
+      l4 != (size_t)2 * B * G) {
+    napi_throw_range_error(env, NULL, "groupnorm_grad: sizes do not match");
+    return NULL;
+  }
+  const float *mean = stats, *rstd = stats + (size_t)B * G;
+  int cg = C / G;
+  double* acc = (double*)calloc((size_t)2 * C + 2 * G, sizeof(double));
+  if (!acc) {
+    napi_throw_error(env, NULL, "groupnorm_grad: out of memory");
+    return NULL;
+  }
+  double *dg = acc, *db = acc + C, *m1 = acc + 2 * C, *m2 = m1 + G;
+  double cnt = (double)HW * cg;
+  for (int b = 0; b < B; b++) {
+    const float *xb = X + (size_t)b * HW * C, *dyb = dY + (size_t)b * HW * C;
+    for (int g = 0; g < G; g++) m1[g] = m2[g] = 0;
+    for (int p = 0; p < HW; p++)
+      for (int c = 0; c < C; c++) {
+        size_t i = (size_t)p * C + c;
+        int g = c / cg;
+        double xh = (xb[i] - mean[b * G + g]) * rstd[b * G + g], d = dyb[i];
+        dg[c] += d * xh;
+        db[c] += d;
+        m1[g] += d * gamma[c];
+        m2[g] += d * gamma[c] * xh;
+      }
+    for (int g = 0; g < G; g++) {
+      m1[g] /= cnt;
+      m2[g] /= cnt;
+    }
+    float* dxb = dX + (size_t)b * HW * C;
+    for (int p = 0; p < HW; p++)
+      for (int c = 0; c < C; c++) {
+        size_t i = (size_t)p * C + c;
+        int g = c / cg;
+        float r = rstd[b * G + g];
+        float xh = (xb[i] - mean[b * G + g]) * r;
+        dxb[i] = r * (float)(dyb[i] * gamma[c] - m1[g] - xh * m2[g]);
+      }
+  }
+  for (int c = 0; c < C; c++) {
+    dG[c] = (float)dg[c];
+    dB[c] = (float)db[c];
+  }
+  free(acc);
+  return NULL;
+}
+
+// split_last(X, rows, widths[], outs[]): splits [rows, Σwidths] along its last axis (concat's gradient).
+static napi_value split_last(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float* X;
+  size_t lx;
+  int rows;
+  uint32_t k;
+  if (argc != 3 || !get_f32(env, a[0], &X, &lx) || !get_i32(env, a[1], &rows)) return NULL;
+  CHECK(env, napi_get_array_length(env, a[2], &k));
+  float* outs[16];
+  size_t widths[16], total = 0;
+  if (k < 1 || k > 16 || rows < 1) {
+    napi_throw_range_error(env, NULL, "split_last: 1..16 outputs and rows ≥ 1");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < k; i++) {
+    napi_value v;
+    size_t lo;
+    CHECK(env, napi_get_element(env, a[2], i, &v));
+    if (!get_f32(env, v, &outs[i], &lo)) return NULL;
+    widths[i] = lo / rows;
+    total += widths[i];
+    if (lo % rows) {
+      napi_throw_range_error(env, NULL, "split_last: output size not a multiple of rows");
+      return NULL;
+    }
+  }
+  if (total * rows != lx) {
+    napi_throw_range_error(env, NULL, "split_last: widths do not add up");
+    return NULL;
+  }
+  for (int r = 0; r < rows; r++) {
+    const float* src = X + (size_t)r * total;
+    for (uint32_t i = 0; i < k; i++) {
+      memcpy(outs[i] + (size_t)r * widths[i], src, sizeof(float) * widths[i]);
+      src += widths[i];
     }
   }
   return NULL;
@@ -427,8 +679,13 @@ static napi_value init(napi_env env, napi_value exports) {
       {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, unary, NULL, NULL, NULL, napi_default, NULL},
       {"sum", NULL, sum, NULL, NULL, NULL, napi_default, NULL},
+      {"groupnorm", NULL, groupnorm, NULL, NULL, NULL, napi_default, NULL},
+      {"groupnormGrad", NULL, groupnorm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"splitLast", NULL, split_last, NULL, NULL, NULL, napi_default, NULL},
+      {"siluGrad", NULL, silu_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"concatLast", NULL, concat_last, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 6, props);
+  napi_define_properties(env, exports, 11, props);
   return exports;
 }
 

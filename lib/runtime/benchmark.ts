@@ -4,62 +4,32 @@ import { edmPrecond } from '../diffusion/precond';
 import { teacherGrid } from '../diffusion/schedules';
 import { dpmpp } from '../diffusion/solvers/dpmpp';
 import { eulerStep } from '../diffusion/solvers/euler';
+import { createUNet, unetDefaults, unetRawNet } from '../models/unet';
 import { type BackendName, useBackend } from './backend';
 import { loadAddon } from './native/addon';
 
-/**
- * A stand-in for the teacher UNet until the real one lands: 3×3 conv residual blocks with SiLU at 32×32
- * and 16×16 (stride-2 down, nearest up), 32/64 channels, NHWC. Its conv FLOPs are counted exactly.
- */
-interface Conv {
-  w: tf.Variable;
-  b: tf.Variable;
-  stride: number;
-}
-
-function convNet(seed: number) {
-  const layers: [number, number, number][] = [
-    [3, 32, 1],
-    [32, 32, 1],
-    [32, 32, 1],
-    [32, 64, 2],
-    [64, 64, 1],
-    [64, 64, 1],
-    [64, 32, 1],
-    [32, 32, 1],
-    [32, 3, 1],
-  ];
-  const convs: Conv[] = layers.map(([ci, co, stride], i) => ({
-    w: tf.variable(tf.randomNormal([3, 3, ci, co], 0, Math.sqrt(2 / (9 * ci)), 'float32', seed + i)),
-    b: tf.variable(tf.zeros([co])),
-    stride,
-  }));
-  const apply = (x: tf.Tensor4D, k: number, act = true) => {
-    const c = convs[k];
-    const y = tf.fused.conv2d({ x, filter: c.w as tf.Tensor4D, strides: c.stride, pad: 'same', bias: c.b });
-    return act ? (tf.mul(y, tf.sigmoid(y)) as tf.Tensor4D) : y; // SiLU
-  };
-  const forward = (x: tf.Tensor4D) => {
-    const h0 = apply(x, 0);
-    const h1 = h0.add(apply(apply(h0, 1), 2, false)) as tf.Tensor4D;
-    const d = apply(h1, 3);
-    const h2 = d.add(apply(apply(d, 4), 5, false)) as tf.Tensor4D;
-    const u = apply(tf.image.resizeNearestNeighbor(h2, [32, 32]), 6);
-    return apply(apply(u.add(h1) as tf.Tensor4D, 7), 8, false);
-  };
-  // 2 FLOPs per multiply-add: output pixels × 9·ci × co; layers 3–5 produce 16×16 maps, the rest 32×32.
-  const flopsPerImage = layers.reduce(
-    (acc, [ci, co], i) => acc + 2 * (i >= 3 && i <= 5 ? 256 : 1024) * 9 * ci * co,
-    0,
-  );
-  const params = layers.reduce((acc, [ci, co]) => acc + 9 * ci * co + co, 0);
-  return {
-    forward,
-    vars: convs.flatMap((c) => [c.w, c.b]),
-    flopsPerImage,
-    params,
-    dispose: () => tf.dispose(convs.flatMap((c) => [c.w, c.b])),
-  };
+/** FLOPs of one call of f (2 per multiply-add of every convolution and matrix product), from tf.profile's shapes. */
+export async function countFlops(f: () => tf.Tensor): Promise<number> {
+  const info = await tf.profile(() => {
+    f().dispose();
+  });
+  let flops = 0;
+  for (const k of info.kernels) {
+    const inp = k.inputShapes as number[][];
+    const out = k.outputShapes[0] as number[];
+    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    if (k.name === 'FusedConv2D' || k.name === 'Conv2D')
+      flops += 2 * size(out) * inp[1][0] * inp[1][1] * inp[1][2];
+    else if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul') {
+      const a = inp[0];
+      const kDim =
+        a[a.length - 1] === out[out.length - 1] && a.length === out.length
+          ? a[a.length - 2]
+          : a[a.length - 1];
+      flops += 2 * size(out) * kDim;
+    }
+  }
+  return flops;
 }
 
 export interface BenchRow {
@@ -128,7 +98,9 @@ export async function runBenchmark(
   const prev = tf.getBackend();
   for (const backend of cfg.backends) {
     await useBackend(backend as BackendName);
-    const net = convNet(1);
+    const unet = createUNet(unetDefaults, 1);
+    const D = edmPrecond(unetRawNet(unet));
+    const fwdFlops = await countFlops(() => unet.net(tf.zeros([1, 32, 32, 3]), 0)); // one image, one forward
     const opt = tf.train.adam(1e-4);
     const add = (workload: string, ms: number, samples: number, flops: number) => {
       const gflops = flops / (ms * 1e6);
@@ -144,28 +116,19 @@ export async function runBenchmark(
       log(`${backend} ${workload}: ${ms.toFixed(0)} ms`);
     };
     // (a) one Adam step of a denoising loss at trainBatch (backward ≈ 2× forward FLOPs)
-    const xT = tf.randomNormal([cfg.trainBatch, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-    add(
-      'train step',
-      time(cfg.reps, () =>
-        tf.dispose(opt.minimize(() => net.forward(xT).sub(xT).square().mean() as tf.Scalar, true) ?? []),
-      ),
-      cfg.trainBatch,
-      3 * net.flopsPerImage * cfg.trainBatch,
-    );
+    const xT = tf.randomNormal([cfg.trainBatch, 32, 32, 3], 0, 0.5, 'float32', 7) as tf.Tensor4D;
+    const noisy = xT.add(tf.randomNormal(xT.shape, 0, 1.2, 'float32', 8));
+    const trainLoss = () => D(noisy, 1.2).sub(xT).square().mean() as tf.Scalar;
+    const trainStep = () => tf.dispose(opt.minimize(trainLoss, true) ?? []);
+    add('train step', time(cfg.reps, trainStep), cfg.trainBatch, 3 * fwdFlops * cfg.trainBatch);
     // (b) inference at inferBatch
-    const xI = tf.randomNormal([cfg.inferBatch, 32, 32, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
-    add(
-      'inference',
-      time(cfg.reps, () => tf.tidy(() => net.forward(xI).dataSync())),
-      cfg.inferBatch,
-      net.flopsPerImage * cfg.inferBatch,
-    );
+    const xI = tf.randomNormal([cfg.inferBatch, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const infer = () => tf.tidy(() => D(xI, 1.2).dataSync());
+    add('inference', time(cfg.reps, infer), cfg.inferBatch, fwdFlops * cfg.inferBatch);
     // (c) one SFD iteration at NFE 2 with AFS (4 student timestamps): DPM-Solver++(3M) teacher with K = 4
     // (12 calls), then the student's two trained Euler steps
-    const D = edmPrecond((x) => net.forward(x as tf.Tensor4D));
     const grid = teacherGrid(4, 4, { kind: 'polynomial', rho: 7, tMin: 0.006, tMax: 80 });
-    const z = tf.randomNormal([cfg.sfdBatch, 32, 32, 3], 0, 80, 'float32', 9);
+    const z = tf.randomNormal([cfg.sfdBatch, 32, 32, 3], 0, 80, 'float32', 10);
     const sfdIteration = () => {
       const teacher = dpmpp(D, z, grid.ts, { order: 3, keep: grid.studentIndices.slice(1) });
       tf.dispose(teacher.x);
@@ -190,10 +153,10 @@ export async function runBenchmark(
       'SFD iteration',
       time(Math.max(1, cfg.reps - 1), sfdIteration),
       cfg.sfdBatch,
-      sfdCalls * net.flopsPerImage * cfg.sfdBatch,
+      sfdCalls * fwdFlops * cfg.sfdBatch,
     );
-    tf.dispose([xT, xI, z]);
-    net.dispose();
+    tf.dispose([xT, noisy, xI, z]);
+    unet.dispose();
     opt.dispose();
   }
   await tf.setBackend(prev);

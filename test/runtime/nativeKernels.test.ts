@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
+import { silu } from '../../lib/models/silu';
 import { initBackend } from '../../lib/runtime/backend';
 import { loadAddon } from '../../lib/runtime/native/addon';
 import { NATIVE_BACKEND, registerNativeBackend } from '../../lib/runtime/native/register';
@@ -191,6 +192,36 @@ describe('native BLAS backend', () => {
           out.push([...t.shape, ...Array.from(t.dataSync())]);
         });
         return out;
+      });
+    const ours = await onBackend(NATIVE_BACKEND, outputs);
+    const ref = await onBackend('cpu', outputs);
+    ours.forEach((o, i) => {
+      assertClose(o, ref[i], 1e-5, 1e-5, `output ${i}`);
+    });
+  });
+
+  it('silu (fused kernel and gradient), concat and its split gradient match the cpu reference', async () => {
+    const outputs = () =>
+      tf.tidy(() => {
+        const x = randn([4, 3, 5], 1).mul(4);
+        const [y, dx] = [
+          silu(x),
+          tf.grad((t: tf.Tensor) =>
+            silu(t)
+              .mul(randn([4, 3, 5], 2))
+              .sum(),
+          )(x),
+        ];
+        const parts = [randn([2, 3, 4], 3), randn([2, 3, 1], 4), randn([2, 3, 6], 5)];
+        const cat = tf.concat(parts, 2);
+        const catMid = tf.concat([randn([2, 3, 4], 6), randn([2, 2, 4], 7)], 1); // not the last axis: cpu fallback
+        const dParts = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf
+            .concat([a, b], -1)
+            .mul(randn([2, 3, 5], 8))
+            .sum(),
+        )([parts[0], parts[1]]);
+        return [y, dx, cat, catMid, ...dParts].map((t) => Array.from(t.dataSync()));
       });
     const ours = await onBackend(NATIVE_BACKEND, outputs);
     const ref = await onBackend('cpu', outputs);

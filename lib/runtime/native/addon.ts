@@ -24,12 +24,55 @@ export interface NativeAddon {
   conv2d(
     ...args: [...geometry: number[], kind: number, p: Float32Array, q: Float32Array, out: Float32Array]
   ): void;
-  /** out = a op b (op 0 add, 1 sub, 2 mul, 3 div); mode 0 equal sizes, 1 b repeats, 2 a repeats. */
-  binary(op: number, mode: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * out = a op b (op 0 add, 1 sub, 2 mul, 3 div), out viewed as [outer, mid, inner]: mode 0 both full,
+   * 1 b is [outer, 1, inner], 2 a is.
+   */
+  binary(
+    op: number,
+    mode: number,
+    mid: number,
+    inner: number,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+  ): void;
   /** op 0 sigmoid, 1 SiLU. */
   unary(op: number, x: Float32Array, out: Float32Array): void;
-  /** Sum of x viewed as [outer, inner] over the outer (mode 0) or inner (mode 1) axis, in double. */
-  sum(mode: number, outer: number, inner: number, x: Float32Array, out: Float32Array): void;
+  /** Sum of x viewed as [outer, mid, inner] over mid, into [outer, inner], accumulated in double. */
+  sum(outer: number, mid: number, inner: number, x: Float32Array, out: Float32Array): void;
+  /** GroupNorm of x [b, hw, c] in g groups; `stats` receives b·g means then b·g reciprocal stds. */
+  groupnorm(
+    b: number,
+    hw: number,
+    c: number,
+    g: number,
+    eps: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    stats: Float32Array,
+  ): void;
+  groupnormGrad(
+    b: number,
+    hw: number,
+    c: number,
+    g: number,
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    stats: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): void;
+  /** Splits [rows, Σ widths] along its last axis into the given outputs. */
+  splitLast(x: Float32Array, rows: number, outs: Float32Array[]): void;
+  /** dx = dy · d/dx(x·σ(x)). */
+  siluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** Concatenates inputs [rows, w_i] along their last axis into out [rows, Σ w_i]. */
+  concatLast(inputs: Float32Array[], rows: number, out: Float32Array): void;
   config(): { blas: string; core?: string; threads?: number };
 }
 

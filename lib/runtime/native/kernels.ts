@@ -16,7 +16,7 @@ function biasAndActivation(
   activation: string | undefined,
   alpha: number | undefined,
 ): boolean {
-  if (bias) addon.binary(0, 1, y, bias, y); // in place: y += bias, repeating along the last axis
+  if (bias) addon.binary(0, 1, y.length / bias.length, bias.length, y, bias, y); // in place: y += bias per channel
   switch (activation ?? 'linear') {
     case 'linear':
       return true;
@@ -148,18 +148,30 @@ export function nativeKernels(
     return be.makeTensorInfo([...outer, m, n], 'float32', y);
   };
 
-  /** How b (or a) repeats inside the output: 0 same shape, 1 b repeats, 2 a repeats, null otherwise. */
-  const repeatMode = (a: number[], b: number[]): number | null => {
+  /**
+   * The native view of a broadcast: out as [outer, mid, inner] where the smaller operand is [outer, 1, inner]
+   * (its size-1 dimensions form one contiguous block). Mode 0 same shapes, 1 b broadcasts, 2 a broadcasts;
+   * null for other patterns (they fall back to the cpu kernel).
+   */
+  const broadcastView = (a: number[], b: number[]): { mode: number; mid: number; inner: number } | null => {
     const out = tf.broadcast_util.assertAndGetBroadcastShape(a, b);
-    const same = (x: number[]) => x.length === out.length && x.every((d, i) => d === out[i]);
-    const trailing = (x: number[]) => {
-      const core = x.slice(x.findIndex((d) => d !== 1) === -1 ? x.length : x.findIndex((d) => d !== 1));
-      return core.every((d, i) => d === out[out.length - core.length + i]);
+    const align = (x: number[]) => [...Array(out.length - x.length).fill(1), ...x];
+    const [aa, bb] = [align(a), align(b)];
+    const full = (x: number[]) => x.every((d, i) => d === out[i]);
+    if (full(aa) && full(bb)) return { mode: 0, mid: 1, inner: 1 };
+    const view = (small: number[]) => {
+      const bcast = out.map((d, i) => small[i] !== d); // dims where `small` is 1 but the output is not
+      const first = bcast.indexOf(true);
+      const last = bcast.lastIndexOf(true);
+      if (bcast.slice(first, last + 1).some((x) => !x) || small.slice(first, last + 1).some((d) => d !== 1))
+        return null;
+      const prod = (x: number[]) => x.reduce((p, q) => p * q, 1);
+      return { mid: prod(out.slice(first, last + 1)), inner: prod(out.slice(last + 1)) };
     };
-    if (same(a) && same(b)) return 0;
-    if (same(a) && trailing(b)) return 1;
-    if (same(b) && trailing(a)) return 2;
-    return null;
+    const vb = full(aa) ? view(bb) : null;
+    if (vb) return { mode: 1, ...vb };
+    const va = full(bb) ? view(aa) : null;
+    return va ? { mode: 2, ...va } : null;
   };
 
   const binary =
@@ -168,12 +180,12 @@ export function nativeKernels(
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const be = args.backend as MathBackendCPU;
       if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-      const mode = repeatMode(a.shape, b.shape);
-      if (mode === null) return null;
+      const v = broadcastView(a.shape, b.shape);
+      if (v === null) return null;
       const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
       if (out.length === 0) return null;
-      addon.binary(op, mode, values(be, a), values(be, b), out);
+      addon.binary(op, v.mode, v.mid, v.inner, values(be, a), values(be, b), out);
       return be.makeTensorInfo(shape, 'float32', out);
     };
 
@@ -183,17 +195,16 @@ export function nativeKernels(
     const be = args.backend as MathBackendCPU;
     if (x.dtype !== 'float32' || x.shape.length === 0) return null;
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-    const r = x.shape.length;
-    const prefix = axes.every((ax, i) => ax === i);
-    const suffix = axes.every((ax, i) => ax === r - axes.length + i);
-    if (axes.length === 0 || !(prefix || suffix)) return null;
-    const reduced = axes.reduce((p, ax) => p * x.shape[ax], 1);
+    // contiguous axes only: x is then [outer, mid, inner] with mid the reduced block
+    if (axes.length === 0 || axes[axes.length - 1] - axes[0] !== axes.length - 1) return null;
+    const prod = (dims: number[]) => dims.reduce((p, q) => p * q, 1);
+    const outer = prod(x.shape.slice(0, axes[0]));
+    const mid = prod(x.shape.slice(axes[0], axes[axes.length - 1] + 1));
+    const inner = prod(x.shape.slice(axes[axes.length - 1] + 1));
     const kept = x.shape.filter((_, i) => !axes.includes(i));
-    const keptSize = kept.reduce((p, q) => p * q, 1);
-    if (reduced * keptSize === 0) return null;
-    const out = new Float32Array(keptSize);
-    if (prefix) addon.sum(0, reduced, keptSize, values(be, x), out);
-    else addon.sum(1, keptSize, reduced, values(be, x), out);
+    if (outer * mid * inner === 0) return null;
+    const out = new Float32Array(outer * inner);
+    addon.sum(outer, mid, inner, values(be, x), out);
     return be.makeTensorInfo(
       keepDims ? tf.backend_util.expandShapeToKeepDim(kept, axes) : kept,
       'float32',
@@ -203,19 +214,117 @@ export function nativeKernels(
 
   const sigmoid = (args: Args): tf.TensorInfo | null => {
     const { x } = args.inputs as { x: tf.TensorInfo };
-    const be = args.backend as MathBackendCPU;
     if (x.dtype !== 'float32') return null;
-    const out = new Float32Array(values(be, x).length);
-    addon.unary(0, values(be, x), out);
-    return be.makeTensorInfo(x.shape, 'float32', out);
+    return unaryKernel(0)(args);
   };
 
   const withFallback =
-    (name: string, f: (args: Args) => tf.TensorInfo | null): KernelFunc =>
+    (name: string, f: (args: Args) => tf.TensorInfo | tf.TensorInfo[] | null): KernelFunc =>
     (args) =>
       f(args) ?? cpu(name)(args);
 
+  const groupShape = (x: tf.TensorInfo, groups: number) => {
+    const [b, h, w, c] = x.shape;
+    if (x.shape.length !== 4 || c % groups !== 0)
+      throw new RangeError(`GroupNorm: needs NHWC with channels divisible by ${groups}, got [${x.shape}]`);
+    return { b, hw: h * w, c };
+  };
+
+  const unaryKernel = (op: number) => (args: Args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const be = args.backend as MathBackendCPU;
+    const out = new Float32Array(values(be, x).length);
+    addon.unary(op, values(be, x), out);
+    return be.makeTensorInfo(x.shape, 'float32', out);
+  };
+
   return {
+    // SiLU and its gradient as single kernels (see lib/models/silu.ts).
+    SfdSilu: unaryKernel(1),
+    SfdSiluGrad: (args) => {
+      const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+      const be = args.backend as MathBackendCPU;
+      const dx = new Float32Array(values(be, x).length);
+      addon.siluGrad(values(be, dy), values(be, x), dx);
+      return be.makeTensorInfo(x.shape, 'float32', dx);
+    },
+    Concat: withFallback('Concat', (args) => {
+      const xs = args.inputs as unknown as tf.TensorInfo[];
+      const { axis } = args.attrs as unknown as tf.ConcatAttrs;
+      const be = args.backend as MathBackendCPU;
+      if (xs.length < 2 || xs.length > 16 || xs.some((x) => x.dtype !== 'float32' || x.shape.length < 2))
+        return null;
+      const r = xs[0].shape.length;
+      if (tf.util.parseAxisParam(axis, xs[0].shape)[0] !== r - 1) return null; // last axis only
+      const lead = xs[0].shape.slice(0, -1);
+      if (xs.some((x) => x.shape.length !== r || x.shape.slice(0, -1).some((d, i) => d !== lead[i])))
+        return null;
+      const rows = lead.reduce((p, q) => p * q, 1);
+      const width = xs.reduce((p, x) => p + x.shape[r - 1], 0);
+      if (rows * width === 0) return null;
+      const out = new Float32Array(rows * width);
+      addon.concatLast(
+        xs.map((x) => values(be, x)),
+        rows,
+        out,
+      );
+      return be.makeTensorInfo([...lead, width], 'float32', out);
+    }),
+    // GroupNorm and its gradient as single kernels (see lib/models/groupNorm.ts for the op and its reference).
+    SfdGroupNorm: (args) => {
+      const { x, gamma, beta } = args.inputs as {
+        x: tf.TensorInfo;
+        gamma: tf.TensorInfo;
+        beta: tf.TensorInfo;
+      };
+      const { groups, eps } = args.attrs as { groups: number; eps: number };
+      const be = args.backend as MathBackendCPU;
+      const { b, hw, c } = groupShape(x, groups);
+      const y = new Float32Array(b * hw * c);
+      const stats = new Float32Array(2 * b * groups);
+      addon.groupnorm(b, hw, c, groups, eps, values(be, x), values(be, gamma), values(be, beta), y, stats);
+      return [be.makeTensorInfo(x.shape, 'float32', y), be.makeTensorInfo([2, b, groups], 'float32', stats)];
+    },
+    SfdGroupNormGrad: (args) => {
+      const { dy, x, gamma, stats } = args.inputs as Record<string, tf.TensorInfo>;
+      const { groups } = args.attrs as { groups: number };
+      const be = args.backend as MathBackendCPU;
+      const { b, hw, c } = groupShape(x, groups);
+      const dx = new Float32Array(b * hw * c);
+      const dg = new Float32Array(c);
+      const db = new Float32Array(c);
+      addon.groupnormGrad(
+        b,
+        hw,
+        c,
+        groups,
+        values(be, dy),
+        values(be, x),
+        values(be, gamma),
+        values(be, stats),
+        dx,
+        dg,
+        db,
+      );
+      return [
+        be.makeTensorInfo(x.shape, 'float32', dx),
+        be.makeTensorInfo([c], 'float32', dg),
+        be.makeTensorInfo([c], 'float32', db),
+      ];
+    },
+    SplitV: withFallback('SplitV', (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+      const be = args.backend as MathBackendCPU;
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+      if (x.dtype !== 'float32' || ax !== x.shape.length - 1 || x.shape.length < 2) return null; // last axis only
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+      if (sizes.length > 16) return null;
+      const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
+      const outs = sizes.map((w) => new Float32Array(rows * w));
+      addon.splitLast(values(be, x), rows, outs);
+      return sizes.map((w, i) => be.makeTensorInfo([...x.shape.slice(0, -1), w], 'float32', outs[i]));
+    }),
     Add: withFallback('Add', binary(0)),
     Sub: withFallback('Sub', binary(1)),
     Multiply: withFallback('Multiply', binary(2)),

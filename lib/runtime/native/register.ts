@@ -23,7 +23,7 @@ export function registerNativeBackend(): void {
   tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 3);
   for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
   for (const [kernelName, kernelFunc] of Object.entries(nativeKernels(addon, cpu))) {
-    tf.unregisterKernel(kernelName, NATIVE_BACKEND);
+    if (tf.getKernel(kernelName, NATIVE_BACKEND)) tf.unregisterKernel(kernelName, NATIVE_BACKEND);
     tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc });
   }
 }

@@ -1,0 +1,130 @@
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import { edmPrecond } from '../../lib/diffusion/precond';
+import { groupNorm, groupNormReference } from '../../lib/models/groupNorm';
+import { createUNet, unetRawNet } from '../../lib/models/unet';
+import { NATIVE_BACKEND } from '../../lib/runtime/native/register';
+import { makeRng } from '../../lib/util/rng';
+import { assertClose } from '../helpers';
+
+const SMALL = { resolution: 8, inChannels: 1, channels: [8, 16], groups: 4, embedDim: 8 };
+const randn = (shape: number[], seed: number) => {
+  const rng = makeRng(seed);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
+};
+
+describe('UNet teacher network', () => {
+  it('maps [B, 8, 8, 1] to the same shape for scalar and per-sample noise levels, counting its parameters', () => {
+    const u = createUNet(SMALL, 1);
+    const x = randn([3, 8, 8, 1], 2);
+    const a = u.net(x, 0.5);
+    const b = u.net(x, tf.tensor1d([0.5, 0.5, 0.5]));
+    assert.deepEqual(a.shape, [3, 8, 8, 1]);
+    assertClose(
+      Array.from(a.dataSync()),
+      Array.from(b.dataSync()),
+      1e-6,
+      1e-7,
+      'scalar vs per-sample c_noise',
+    );
+    assert.equal(
+      u.params,
+      [...u.weights.values()].reduce((s, v) => s + v.size, 0),
+    );
+    tf.dispose([x, a, b]);
+    u.dispose();
+  });
+
+  it('zero-initialised output and attention projections: after two Adam steps every weight gets a gradient', () => {
+    const u = createUNet(SMALL, 3);
+    const x = randn([4, 8, 8, 1], 4);
+    const D = edmPrecond(unetRawNet(u));
+    const loss = () => D(x.mul(1.5), 1.5).sub(x).square().mean() as tf.Scalar;
+    const opt = tf.train.adam(1e-2);
+    // step 1 moves only the output conv; step 2 the attention projection behind it
+    for (let i = 0; i < 2; i++) tf.dispose(opt.minimize(loss, true) ?? []);
+    const { grads } = tf.variableGrads(loss, [...u.weights.values()]);
+    const dead = [...u.weights.entries()]
+      .filter(([, v]) => grads[v.name].abs().max().dataSync()[0] === 0)
+      .map(([name]) => name);
+    assert.deepEqual(dead, []);
+    tf.dispose([x, ...Object.values(grads)]);
+    opt.dispose();
+    u.dispose();
+  });
+
+  it('with stepCondition, a fresh network ignores the step (zero-initialised projections) until trained', () => {
+    const u = createUNet({ ...SMALL, stepCondition: true }, 5);
+    const plain = createUNet(SMALL, 5);
+    const x = randn([2, 8, 8, 1], 6);
+    // make the output layer non-zero so differences would show
+    for (const net of [u, plain]) net.weights.get('out.w')?.assign(randn([3, 3, 8, 1], 7).mul(0.1));
+    const a = u.net(x, 0.2, { step: 4 });
+    const b = u.net(x, 0.2, { step: 7 });
+    assertClose(Array.from(a.dataSync()), Array.from(b.dataSync()), 0, 1e-7, 'step 4 vs step 7');
+    u.weights.get('down0.0.step.w')?.assign(randn([32, 8], 8));
+    const c = u.net(x, 0.2, { step: 7 });
+    const gap = Math.max(...Array.from(c.sub(a).abs().dataSync()));
+    assert.ok(gap > 1e-4, `trained step projection has no effect (${gap})`);
+    tf.dispose([x, a, b, c]);
+    u.dispose();
+    plain.dispose();
+  });
+
+  it('rejects inputs of the wrong shape and inconsistent configs with clear errors', () => {
+    const u = createUNet(SMALL, 1);
+    const x = tf.zeros([2, 16, 16, 1]);
+    assert.throws(() => u.net(x, 0.1), /UNet expects \[batch, 8, 8, 1\], got \[2,16,16,1\]/);
+    assert.throws(
+      () => u.net(tf.zeros([2, 8, 8, 1]), tf.tensor1d([0.1, 0.2, 0.3])),
+      /3 noise levels for a batch of 2/,
+    );
+    assert.throws(
+      () => createUNet({ ...SMALL, resolution: 10, channels: [8, 16, 16] }),
+      /not divisible by 2\^2/,
+    );
+    assert.throws(() => createUNet({ ...SMALL, groups: 3 }), /not divisible by 3 groups/);
+    x.dispose();
+    u.dispose();
+  });
+});
+
+describe('groupNorm', () => {
+  it('fused kernels (native backend) match the op-by-op reference on cpu: values and all three gradients', async function () {
+    if (!tf.findBackendFactory(NATIVE_BACKEND)) this.skip();
+    const run = () =>
+      tf.tidy(() => {
+        const x = randn([3, 5, 4, 8], 1).mul(3).add(1) as tf.Tensor4D;
+        const g = randn([8], 2) as tf.Tensor1D;
+        const b = randn([8], 3) as tf.Tensor1D;
+        const w = randn([3, 5, 4, 8], 4);
+        const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
+          groupNorm(xi as tf.Tensor4D, gi as tf.Tensor1D, bi as tf.Tensor1D, 4)
+            .mul(w)
+            .sum();
+        const y = groupNorm(x, g, b, 4);
+        return [y, ...tf.grads(f)([x, g, b])].map((t) => Array.from(t.dataSync()));
+      });
+    const prev = tf.getBackend();
+    await tf.setBackend(NATIVE_BACKEND);
+    const ours = run();
+    await tf.setBackend('cpu');
+    const ref = run();
+    await tf.setBackend(prev);
+    ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
+      assertClose(ours[i], ref[i], 1e-4, 1e-4, what);
+    });
+  });
+
+  it('normalises each group to zero mean and unit variance (reference)', () => {
+    const x = randn([2, 4, 4, 6], 9).mul(5).add(2) as tf.Tensor4D;
+    const y = groupNormReference(x, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D, 3);
+    const { mean, variance } = tf.moments(y.reshape([2, 4, 4, 3, 2]), [1, 2, 4]);
+    assertClose(Array.from(mean.dataSync()), Array(6).fill(0), 0, 1e-5, 'mean');
+    assertClose(Array.from(variance.dataSync()), Array(6).fill(1), 1e-3, 0, 'variance');
+    tf.dispose([x, y, mean, variance]);
+  });
+});
