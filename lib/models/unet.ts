@@ -187,8 +187,14 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
       let h: tf.Tensor = conv2d('in', x);
       const stack: tf.Tensor[] = [h];
       cfg.channels.forEach((_, l) => {
-        for (let i = 0; i < cfg.blocksPerLevel; i++) stack.push((h = block(`down${l}.${i}`, h, e, s)));
-        if (l < levels - 1) stack.push((h = conv2d(`down${l}.pool`, h, 2)));
+        for (let i = 0; i < cfg.blocksPerLevel; i++) {
+          h = block(`down${l}.${i}`, h, e, s);
+          stack.push(h);
+        }
+        if (l < levels - 1) {
+          h = conv2d(`down${l}.pool`, h, 2);
+          stack.push(h);
+        }
       });
       h = block('mid.0', h, e, s);
       if (cfg.attention) h = attention(h);
