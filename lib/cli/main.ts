@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SOLVER_NAMES } from '../diffusion/solvers/registry';
 import { TOY_MIXTURES } from '../models/toys';
 import { BACKEND_ORDER, describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
-import { benchDefaults, formatBenchTable, runBenchmark } from '../runtime/benchmark';
+import { benchDefaults, formatBenchTable, lossCurveParity, runBenchmark } from '../runtime/benchmark';
 import { loadAddon } from '../runtime/native/addon';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
 
@@ -125,6 +125,21 @@ async function bench(args: string[]): Promise<void> {
   console.log(`sgemm peak (2048², this run): ${peak === null ? 'n/a' : `${peak.toFixed(1)} GFLOP/s`}`);
   console.log(formatBenchTable(rows));
   for (const r of rows) console.log(JSON.stringify({ bench: 'sfd', peakGflops: peak, ...r }));
+  if (addon) {
+    const p = await lossCurveParity(['wasm', 'native'], 200);
+    const last = (b: string) => p.curves[b][p.steps - 1].toFixed(5);
+    console.log(
+      `loss-curve parity, ${p.steps} Adam steps of a small UNet from one seed: final loss wasm ${last('wasm')}, native ${last('native')}; largest relative difference over the curve ${p.maxRelDiff.toExponential(2)}`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'parity',
+        steps: p.steps,
+        maxRelDiff: p.maxRelDiff,
+        final: { wasm: p.curves.wasm[p.steps - 1], native: p.curves.native[p.steps - 1] },
+      }),
+    );
+  }
 }
 
 /** Runs the CLI; returns the process exit code. Errors are printed as one line, not a stack. */

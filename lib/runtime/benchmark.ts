@@ -5,6 +5,7 @@ import { teacherGrid } from '../diffusion/schedules';
 import { dpmpp } from '../diffusion/solvers/dpmpp';
 import { eulerStep } from '../diffusion/solvers/euler';
 import { createUNet, unetDefaults, unetRawNet } from '../models/unet';
+import { makeRng } from '../util/rng';
 import { type BackendName, useBackend } from './backend';
 import { loadAddon } from './native/addon';
 
@@ -183,4 +184,56 @@ export function formatBenchTable(rows: BenchRow[]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export interface ParityResult {
+  steps: number;
+  /** Loss after each step, per backend. */
+  curves: Record<string, number[]>;
+  /** Largest |loss_a − loss_b| / loss_b over the steps (b = the first, reference backend). */
+  maxRelDiff: number;
+}
+
+/**
+ * Trains the same small UNet from the same seed and data on each backend (the first is the reference) and
+ * compares the loss curves: native kernels must not change what training does.
+ */
+export async function lossCurveParity(
+  backends: BackendName[] = ['cpu', 'native'],
+  steps = 200,
+): Promise<ParityResult> {
+  const prev = tf.getBackend();
+  const rng = makeRng(42);
+  const batch = 8;
+  const data = Array.from({ length: steps }, () => ({
+    x0: Float32Array.from({ length: batch * 64 }, () => 0.5 * Math.tanh(rng.normal())),
+    noise: Float32Array.from({ length: batch * 64 }, () => rng.normal()),
+    t: Math.exp(-1.2 + 1.2 * rng.normal()),
+  }));
+  const curves: Record<string, number[]> = {};
+  for (const backend of backends) {
+    await useBackend(backend);
+    const unet = createUNet({ resolution: 8, inChannels: 1, channels: [8, 16], groups: 4, embedDim: 8 }, 3);
+    const D = edmPrecond(unetRawNet(unet));
+    const opt = tf.train.adam(2e-3);
+    curves[backend] = data.map(({ x0, noise, t }) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(x0, [batch, 8, 8, 1]);
+        const xt = x.add(tf.tensor4d(noise, [batch, 8, 8, 1]).mul(t));
+        const loss = opt.minimize(() => D(xt, t).sub(x).square().mean() as tf.Scalar, true) as tf.Scalar;
+        return loss.dataSync()[0];
+      }),
+    );
+    opt.dispose();
+    unet.dispose();
+  }
+  await tf.setBackend(prev);
+  const ref = curves[backends[0]];
+  let maxRelDiff = 0;
+  for (const b of backends.slice(1)) {
+    curves[b].forEach((l, i) => {
+      maxRelDiff = Math.max(maxRelDiff, Math.abs(l - ref[i]) / Math.abs(ref[i]));
+    });
+  }
+  return { steps, curves, maxRelDiff };
 }
