@@ -1,3 +1,4 @@
+export * from './data/index';
 export * from './diffusion/index';
 export * from './experiments/index';
 export * from './models/index';
