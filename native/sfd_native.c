@@ -64,6 +64,10 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
       !get_i32(env, a[7], &lda) || !get_f32(env, a[8], &B, &lb) || !get_i32(env, a[9], &ldb) ||
       !get_f64(env, a[10], &beta) || !get_f32(env, a[11], &C, &lc) || !get_i32(env, a[12], &ldc))
     return NULL;
+  if (lda < (ta ? M : K) || ldb < (tb ? K : N) || ldc < N) {
+    napi_throw_range_error(env, NULL, "sgemm: leading dimensions smaller than the rows they hold");
+    return NULL;
+  }
   size_t needA = ta ? (size_t)(K - 1) * lda + M : (size_t)(M - 1) * lda + K;
   size_t needB = tb ? (size_t)(N - 1) * ldb + K : (size_t)(K - 1) * ldb + N;
   size_t needC = (size_t)(M - 1) * ldc + N;
@@ -163,8 +167,10 @@ static void col2im_add(const ConvGeom* g, const float* col, int b0, int nb, floa
   }
 }
 
+// A 1×1, stride-1 conv with no padding at all (outH = inH, outW = inW): x already is the column matrix.
 static int is_pointwise(const ConvGeom* g) {
-  return g->fH == 1 && g->fW == 1 && g->sH == 1 && g->sW == 1 && g->padT == 0 && g->padL == 0;
+  return g->fH == 1 && g->fW == 1 && g->sH == 1 && g->sW == 1 && g->padT == 0 && g->padL == 0 && g->outH == g->inH &&
+         g->outW == g->inW;
 }
 
 
@@ -266,6 +272,16 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   if (!get_geom(env, a, &g) || !get_i32(env, a[15], &kind) || !get_f32(env, a[16], &P, &lp) ||
       !get_f32(env, a[17], &Q, &lq) || !get_f32(env, a[18], &O, &lo))
     return NULL;
+  int* dims = (int*)&g;
+  for (int i = 0; i < 13; i++)
+    if (dims[i] < 1) {
+      napi_throw_range_error(env, NULL, "conv2d: sizes, strides and dilations must be ≥ 1");
+      return NULL;
+    }
+  if (g.padT < 0 || g.padL < 0) {
+    napi_throw_range_error(env, NULL, "conv2d: negative padding");
+    return NULL;
+  }
   size_t nx = (size_t)g.batch * g.inH * g.inW * g.inC, nw = (size_t)g.fH * g.fW * g.inC * g.outC;
   size_t ny = (size_t)g.batch * g.outH * g.outW * g.outC;
   size_t sizes[3][3] = {{nx, nw, ny}, {ny, nw, nx}, {nx, ny, nw}};
@@ -273,7 +289,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "conv2d: buffer sizes do not match the geometry");
     return NULL;
   }
-  if (g.sH == 1 && g.sW == 1 && !(g.fH == 1 && g.fW == 1 && g.padT == 0 && g.padL == 0)) {
+  if (g.sH == 1 && g.sW == 1 && !is_pointwise(&g)) {
     if (!conv_stride1(&g, kind, P, Q, O)) napi_throw_error(env, NULL, "conv2d: out of memory");
     return NULL;
   }

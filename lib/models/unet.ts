@@ -56,9 +56,23 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
     if (c % cfg.groups !== 0)
       throw new RangeError(`UNet: ${c} channels not divisible by ${cfg.groups} groups`);
   const weights = new Map<string, tf.Variable>();
+  // The step-condition weights draw from their own seed stream, so a student with stepCondition gets
+  // exactly the teacher's other weights from the same seed (and, with zero projections, its outputs).
   let nextSeed = seed;
+  let nextStepSeed = seed + 1_000_003;
   const he = (name: string, shape: number[], fanIn: number) =>
-    weights.set(name, tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', ++nextSeed)));
+    weights.set(
+      name,
+      tf.variable(
+        tf.randomNormal(
+          shape,
+          0,
+          Math.sqrt(2 / fanIn),
+          'float32',
+          name.startsWith('step.') ? ++nextStepSeed : ++nextSeed,
+        ),
+      ),
+    );
   const zeros = (name: string, shape: number[]) => weights.set(name, tf.variable(tf.zeros(shape)));
   const ones = (name: string, shape: number[]) => weights.set(name, tf.variable(tf.ones(shape)));
   const conv = (name: string, k: number, ci: number, co: number, zeroInit = false) => {
@@ -181,7 +195,9 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
       if (c.shape[0] !== b) throw new RangeError(`UNet: ${c.shape[0]} noise levels for a batch of ${b}`);
       const e = silu(linear('map.1', silu(linear('map.0', sinusoid(c as tf.Tensor1D)))));
       let s: tf.Tensor | null = null;
-      if (cfg.stepCondition && cond?.step !== undefined) {
+      if (cfg.stepCondition) {
+        if (cond?.step === undefined)
+          throw new RangeError('UNet built with stepCondition needs cond.step (the student NFE)');
         s = silu(linear('step.1', silu(linear('step.0', sinusoid(tf.fill([b], cond.step) as tf.Tensor1D)))));
       }
       let h: tf.Tensor = conv2d('in', x);

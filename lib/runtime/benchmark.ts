@@ -22,11 +22,11 @@ export async function countFlops(f: () => tf.Tensor): Promise<number> {
     if (k.name === 'FusedConv2D' || k.name === 'Conv2D')
       flops += 2 * size(out) * inp[1][0] * inp[1][1] * inp[1][2];
     else if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul') {
-      const a = inp[0];
-      const kDim =
-        a[a.length - 1] === out[out.length - 1] && a.length === out.length
-          ? a[a.length - 2]
-          : a[a.length - 1];
+      // size(a)·size(b) = batch²·m·k·k·n and size(out) = batch·m·n, whatever the transposes
+      const batch = size(out.slice(0, -2));
+      const kDim = Math.sqrt(
+        (size(inp[0]) * size(inp[1])) / (batch * batch * out[out.length - 2] * out[out.length - 1]),
+      );
       flops += 2 * size(out) * kDim;
     }
   }

@@ -56,7 +56,7 @@ describe('UNet teacher network', () => {
     u.dispose();
   });
 
-  it('with stepCondition, a fresh network ignores the step (zero-initialised projections) until trained', () => {
+  it('with stepCondition, a fresh student equals its teacher (same seed) and ignores the step until trained', () => {
     const u = createUNet({ ...SMALL, stepCondition: true }, 5);
     const plain = createUNet(SMALL, 5);
     const x = randn([2, 8, 8, 1], 6);
@@ -65,6 +65,13 @@ describe('UNet teacher network', () => {
     const a = u.net(x, 0.2, { step: 4 });
     const b = u.net(x, 0.2, { step: 7 });
     assertClose(Array.from(a.dataSync()), Array.from(b.dataSync()), 0, 1e-7, 'step 4 vs step 7');
+    // same seed: every shared weight equals the unconditioned teacher's, so the outputs agree too
+    for (const [name, v] of plain.weights)
+      assert.deepEqual(u.weights.get(name)?.dataSync(), v.dataSync(), name);
+    const teacherOut = plain.net(x, 0.2);
+    assertClose(Array.from(a.dataSync()), Array.from(teacherOut.dataSync()), 0, 1e-6, 'student vs teacher');
+    assert.throws(() => u.net(x, 0.2), /needs cond.step/);
+    teacherOut.dispose();
     u.weights.get('down0.0.step.w')?.assign(randn([32, 8], 8));
     const c = u.net(x, 0.2, { step: 7 });
     const gap = Math.max(...Array.from(c.sub(a).abs().dataSync()));
@@ -94,7 +101,11 @@ describe('UNet teacher network', () => {
 
 describe('groupNorm', () => {
   it('fused kernels (native backend) match the op-by-op reference on cpu: values and all three gradients', async function () {
-    if (!tf.findBackendFactory(NATIVE_BACKEND)) this.skip();
+    if (!tf.findBackendFactory(NATIVE_BACKEND)) {
+      if (process.env.SFD_REQUIRE_NATIVE === '1')
+        throw new Error('native backend required but not registered');
+      this.skip();
+    }
     const run = () =>
       tf.tidy(() => {
         const x = randn([3, 5, 4, 8], 1).mul(3).add(1) as tf.Tensor4D;

@@ -16,11 +16,12 @@ const randn = (shape: number[], seed: number) => {
   );
 };
 
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 type Conv = {
   x: number[];
   f: number[];
   stride: number | [number, number];
-  pad: 'same' | 'valid';
+  pad: Pad;
   dilation?: number;
 };
 const CONVS: Conv[] = [
@@ -31,6 +32,40 @@ const CONVS: Conv[] = [
   { x: [1, 6, 5, 2], f: [4, 4, 2, 2], stride: 1, pad: 'same' },
   { x: [2, 9, 9, 3], f: [3, 3, 3, 2], stride: [2, 1], pad: 'same' },
   { x: [1, 9, 9, 2], f: [3, 3, 2, 2], stride: 1, pad: 'same', dilation: 2 },
+  // explicit, asymmetric padding: a padded 1×1 conv is not a plain matrix product
+  {
+    x: [2, 4, 4, 3],
+    f: [1, 1, 3, 2],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [0, 2],
+      [0, 2],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 5, 6, 3],
+    f: [3, 3, 3, 2],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 0],
+      [0, 2],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 7, 7, 2],
+    f: [3, 3, 2, 3],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [1, 0],
+      [0, 0],
+    ],
+  },
 ];
 
 /** Every output of a case on the current backend: y, dL/dx, dL/dW, fused conv, with L = Σ y ⊙ g. */
@@ -39,26 +74,27 @@ function convOutputs(c: Conv, seed: number): number[][] {
     const x = randn(c.x, seed) as tf.Tensor4D;
     const w = randn(c.f, seed + 1) as tf.Tensor4D;
     const bias = randn([c.f[3]], seed + 3) as tf.Tensor1D;
-    const conv = (xi: tf.Tensor4D, wi: tf.Tensor4D) =>
-      tf.conv2d(xi, wi, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+    const conv = (xi: tf.Tensor, wi: tf.Tensor) =>
+      tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+    const fusedConv = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+      tf.fused.conv2d({
+        x: xi as tf.Tensor4D,
+        filter: wi as tf.Tensor4D,
+        strides: c.stride,
+        pad: c.pad,
+        dilations: c.dilation ?? 1,
+        bias: bi,
+        activation: 'relu',
+      });
     const y = conv(x, w);
-    const g = randn(y.shape, seed + 2);
-    const fused = tf.fused.conv2d({
-      x,
-      filter: w,
-      strides: c.stride,
-      pad: c.pad,
-      dilations: c.dilation ?? 1,
-      bias,
-      activation: 'relu',
-    });
+    const fused = fusedConv(x, w, bias);
     if (c.dilation) return [y, fused].map((t) => Array.from(t.dataSync())); // tfjs has no gradient for dilated conv2d
-    const [dx, dw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
-      conv(xi as tf.Tensor4D, wi as tf.Tensor4D)
-        .mul(g)
-        .sum(),
-    )([x, w]);
-    return [y, fused, dx, dw].map((t) => Array.from(t.dataSync()));
+    const g = randn(y.shape, seed + 2);
+    const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => conv(xi, wi).mul(g).sum())([x, w]);
+    const fusedGrads = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+      fusedConv(xi, wi, bi).mul(g).sum(),
+    )([x, w, bias]);
+    return [y, fused, ...grads, ...fusedGrads].map((t) => Array.from(t.dataSync()));
   });
 }
 
@@ -77,12 +113,22 @@ function matmulOutputs(m: Mm, seed: number): number[][] {
     const a = randn(m.a, seed);
     const b = randn(m.b, seed + 1);
     const y = tf.matMul(a, b, m.ta, m.tb);
-    const bias = randn([y.shape[y.rank - 1]], seed + 2);
-    const fused = tf.fused.matMul({ a, b, transposeA: m.ta, transposeB: m.tb, bias, activation: 'relu' });
-    if (m.broadcast) return [y, fused].map((t) => Array.from(t.dataSync()));
-    const loss = (ai: tf.Tensor, bi: tf.Tensor) => tf.matMul(ai, bi, m.ta, m.tb).square().sum();
-    const [da, db] = tf.grads(loss)([a, b]);
-    return [y, fused, da, db].map((t) => Array.from(t.dataSync()));
+    const [rows, cols] = y.shape.slice(-2);
+    const bias = randn([cols], seed + 2);
+    const fusedMm = (ai: tf.Tensor, bi: tf.Tensor, ci: tf.Tensor) =>
+      tf.fused.matMul({ a: ai, b: bi, transposeA: m.ta, transposeB: m.tb, bias: ci, activation: 'relu' });
+    const fused = fusedMm(a, b, bias);
+    const rowBias = fusedMm(a, b, randn([rows, 1], seed + 3)); // one bias per row: cpu fallback
+    if (m.broadcast) return [y, fused, rowBias].map((t) => Array.from(t.dataSync()));
+    const g = randn(y.shape, seed + 4);
+    const grads = tf.grads((ai: tf.Tensor, bi: tf.Tensor) => tf.matMul(ai, bi, m.ta, m.tb).mul(g).sum())([
+      a,
+      b,
+    ]);
+    const fusedGrads = tf.grads((ai: tf.Tensor, bi: tf.Tensor, ci: tf.Tensor) =>
+      fusedMm(ai, bi, ci).mul(g).sum(),
+    )([a, b, bias]);
+    return [y, fused, rowBias, ...grads, ...fusedGrads].map((t) => Array.from(t.dataSync()));
   });
 }
 
@@ -113,21 +159,36 @@ describe('native BLAS backend', () => {
     for (const [i, c] of CONVS.entries()) {
       const ours = await onBackend(NATIVE_BACKEND, () => convOutputs(c, 10 * i));
       const ref = await onBackend('cpu', () => convOutputs(c, 10 * i));
-      ['y', 'fused', 'dx', 'dW'].slice(0, ours.length).forEach((what, j) => {
-        assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(c)}`);
-      });
+      ['y', 'fused', 'dx', 'dW', 'fused dx', 'fused dW', 'fused dbias']
+        .slice(0, ours.length)
+        .forEach((what, j) => {
+          assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(c)}`);
+        });
     }
   });
 
-  it('the same convolution results when the native code works in one-image chunks', async () => {
-    process.env.SFD_NATIVE_CHUNK_FLOATS = '1';
+  it('the same convolution results when the native code works in chunks (1 image; 2 + 2 + 1 images)', async () => {
+    const chunked: [string, Conv[]][] = [
+      ['1', CONVS],
+      // budget 1134 floats = 2 images for both shapes below (stride-1 path: 9·9·(3+4); im2col: 4·4·27)
+      [
+        '1134',
+        [
+          { x: [5, 7, 7, 3], f: [3, 3, 3, 4], stride: 1, pad: 'same' },
+          { x: [5, 8, 8, 3], f: [3, 3, 3, 2], stride: 2, pad: 'same' },
+        ],
+      ],
+    ];
     try {
-      for (const [i, c] of CONVS.entries()) {
-        const ours = await onBackend(NATIVE_BACKEND, () => convOutputs(c, 10 * i));
-        const ref = await onBackend('cpu', () => convOutputs(c, 10 * i));
-        ours.forEach((o, j) => {
-          assertClose(o, ref[j], 1e-4, 1e-4, `chunked output ${j} ${JSON.stringify(c)}`);
-        });
+      for (const [budget, cases] of chunked) {
+        process.env.SFD_NATIVE_CHUNK_FLOATS = budget;
+        for (const [i, c] of cases.entries()) {
+          const ours = await onBackend(NATIVE_BACKEND, () => convOutputs(c, 10 * i));
+          const ref = await onBackend('cpu', () => convOutputs(c, 10 * i));
+          ours.forEach((o, j) => {
+            assertClose(o, ref[j], 1e-4, 1e-4, `chunked (${budget}) output ${j} ${JSON.stringify(c)}`);
+          });
+        }
       }
     } finally {
       delete process.env.SFD_NATIVE_CHUNK_FLOATS;
@@ -138,9 +199,11 @@ describe('native BLAS backend', () => {
     for (const [i, m] of MATMULS.entries()) {
       const ours = await onBackend(NATIVE_BACKEND, () => matmulOutputs(m, 7 * i));
       const ref = await onBackend('cpu', () => matmulOutputs(m, 7 * i));
-      ['y', 'fused', 'da', 'db'].slice(0, ours.length).forEach((what, j) => {
-        assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(m)}`);
-      });
+      ['y', 'fused', 'row bias', 'da', 'db', 'fused da', 'fused db', 'fused dbias']
+        .slice(0, ours.length)
+        .forEach((what, j) => {
+          assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(m)}`);
+        });
     }
   });
 
@@ -166,7 +229,9 @@ describe('native BLAS backend', () => {
       [[4, 5, 6], [0, 1], false],
       [[4, 5, 6], 2, true],
       [[4, 5, 6], [1, 2], false],
-      [[4, 5, 6], 1, false], // middle axis: cpu fallback
+      [[4, 5, 6], 1, false], // a middle block: native [outer, mid, inner]
+      [[3, 4, 5, 6], [1, 2], true], // a per-sample bias gradient
+      [[4, 5, 6], [0, 2], false], // not contiguous: cpu fallback
       [[4, 5, 6], [0, 1, 2], false],
     ];
     const outputs = () =>

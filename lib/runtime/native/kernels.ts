@@ -5,6 +5,10 @@ import type { NativeAddon } from './addon';
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Args = Parameters<KernelFunc>[0];
 
+/** A bias that is one value per output channel ([C], or [1, …, C]); others go to the cpu kernel. */
+const perChannel = (bias: tf.TensorInfo, channels: number) =>
+  bias.shape[bias.shape.length - 1] === channels && bias.shape.slice(0, -1).every((d) => d === 1);
+
 const values = (b: MathBackendCPU, t: tf.TensorInfo) => b.data.get(t.dataId).values as Float32Array;
 const isF32 = (...ts: (tf.TensorInfo | undefined)[]) => ts.every((t) => !t || t.dtype === 'float32');
 
@@ -76,6 +80,7 @@ export function nativeKernels(
     const biasT = bias ? (args.inputs as { bias?: tf.TensorInfo }).bias : undefined;
     if (a.dataFormat !== 'NHWC' || !isF32(x, filter, biasT) || (bias && a.activation === 'prelu'))
       return null;
+    if (biasT && !perChannel(biasT, filter.shape[3])) return null;
     const c = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
@@ -111,7 +116,7 @@ export function nativeKernels(
     const [br, bc] = bT.shape.slice(-2);
     const [m, k] = ta ? [ac, ar] : [ar, ac];
     const [k2, n] = tb ? [bc, br] : [br, bc];
-    if (k !== k2) return null;
+    if (k !== k2 || k === 0 || (biasT && !perChannel(biasT, n))) return null;
     const outerA = a.shape.slice(0, -2);
     const outerB = bT.shape.slice(0, -2);
     const batchA = outerA.reduce((p, q) => p * q, 1);
@@ -119,6 +124,7 @@ export function nativeKernels(
     if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
     const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
     const batch = Math.max(batchA, batchB);
+    if (outer.reduce((p, q) => p * q, 1) !== batch) return null; // e.g. [2,1] × [1,2]: a true 2-D broadcast
     const av = values(be, a);
     const bv = values(be, bT);
     const y = new Float32Array(batch * m * n);
