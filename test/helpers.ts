@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { makeRng } from '../lib/util/rng';
 
 /** Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise, naming the first offending index. */
 export function assertClose(
@@ -37,4 +38,13 @@ export function convergenceOrder(steps: readonly number[], errs: readonly number
     den += (x - mx) ** 2;
   });
   return -num / den;
+}
+
+/** A tensor of seeded standard-normal values (plain-JS source: identical on every backend). */
+export function randn(shape: number[], seed: number): tf.Tensor {
+  const rng = makeRng(seed);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 }

@@ -4,17 +4,9 @@ import { edmPrecond } from '../../lib/diffusion/precond';
 import { groupNorm, groupNormReference } from '../../lib/models/groupNorm';
 import { createUNet, unetRawNet } from '../../lib/models/unet';
 import { NATIVE_BACKEND } from '../../lib/runtime/native/register';
-import { makeRng } from '../../lib/util/rng';
-import { assertClose } from '../helpers';
+import { assertClose, randn } from '../helpers';
 
 const SMALL = { resolution: 8, inChannels: 1, channels: [8, 16], groups: 4, embedDim: 8 };
-const randn = (shape: number[], seed: number) => {
-  const rng = makeRng(seed);
-  return tf.tensor(
-    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
-    shape,
-  );
-};
 
 describe('UNet teacher network', () => {
   it('maps [B, 8, 8, 1] to the same shape for scalar and per-sample noise levels, counting its parameters', () => {

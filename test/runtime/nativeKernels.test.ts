@@ -5,16 +5,7 @@ import { initBackend } from '../../lib/runtime/backend';
 import { lossCurveParity } from '../../lib/runtime/benchmark';
 import { loadAddon } from '../../lib/runtime/native/addon';
 import { NATIVE_BACKEND, registerNativeBackend } from '../../lib/runtime/native/register';
-import { makeRng } from '../../lib/util/rng';
-import { assertClose } from '../helpers';
-
-const randn = (shape: number[], seed: number) => {
-  const rng = makeRng(seed);
-  return tf.tensor(
-    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
-    shape,
-  );
-};
+import { assertClose, randn } from '../helpers';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 type Conv = {
