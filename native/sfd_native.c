@@ -505,20 +505,19 @@ static napi_value groupnorm(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   int B, HW, C, G;
   double eps;
-  float *X, *gamma, *beta, *Y, *mean, *rstd;
-  size_t lx, lg, lb, ly, lm, lr;
+  float *X, *gamma, *beta, *Y, *mean;
+  size_t lx, lg, lb, ly, lm;
   if (argc != 10 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
       !get_i32(env, a[3], &G) || !get_f64(env, a[4], &eps) || !get_f32(env, a[5], &X, &lx) ||
       !get_f32(env, a[6], &gamma, &lg) || !get_f32(env, a[7], &beta, &lb) || !get_f32(env, a[8], &Y, &ly) ||
       !get_f32(env, a[9], &mean, &lm))
     return NULL;
-  (void)lr;
   size_t n = (size_t)B * HW * C;
   if (G < 1 || C % G || lx != n || ly != n || lg != (size_t)C || lb != (size_t)C || lm != (size_t)2 * B * G) {
     napi_throw_range_error(env, NULL, "groupnorm: sizes do not match");
     return NULL;
   }
-  rstd = mean + (size_t)B * G;  // one buffer: means, then rstds
+  float* rstd = mean + (size_t)B * G;  // one buffer: means, then rstds
   int cg = C / G;
   double* s1 = (double*)malloc(sizeof(double) * 2 * G);
   if (!s1) {
