@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel fonts-dejavu-core libopenblas-dev)
+APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel fonts-dejavu-core libopenblas-dev
+  python3-numpy python3-scipy) # numpy/scipy: the independent oracle of the metric tests
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

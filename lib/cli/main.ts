@@ -5,7 +5,10 @@ import { TOY_MIXTURES } from '../models/toys';
 import { BACKEND_ORDER, describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
 import { benchDefaults, formatBenchTable, lossCurveParity, runBenchmark } from '../runtime/benchmark';
 import { loadAddon } from '../runtime/native/addon';
+import { EVAL_HELP, evalCommand, isImageTeacher, sampleImageCommand } from './imageCommands';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
+import { TRAIN_FEATURES_HELP, trainFeaturesCommand } from './trainFeatures';
+import { TRAIN_TEACHER_HELP, trainTeacherCommand } from './trainTeacher';
 
 const HELP = `sfd — Simple and Fast Distillation lab
 
@@ -13,8 +16,10 @@ usage:
   sfd info                         backend in use, versions, GPU backend presence
   sfd bench [--backends native,wasm] [--reps N]
                                    time each backend on a train step, inference and an SFD iteration
-  sfd sample [options] --out FILE  sample a toy teacher, writing samples + trajectory as JSON
-    --teacher NAME   ${Object.keys(TOY_MIXTURES).join(' | ')} (default ${sampleDefaults.teacher})
+  sfd sample [options] --out FILE  sample a teacher: toy ones write samples + trajectory as JSON,
+                                   image ones (mnist, or a model directory) a PNG grid (default heun, 35 NFE,
+                                   σ 0.002…80; --n 64; --save-samples FILE.json keeps the raw samples)
+    --teacher NAME   ${Object.keys(TOY_MIXTURES).join(' | ')} | mnist | DIR (default ${sampleDefaults.teacher})
     --solver NAME    ${SOLVER_NAMES.join(' | ')} (aliases ddim, dpm, dpmpp) (default ${sampleDefaults.solver})
     --nfe N          denoiser evaluations (default ${sampleDefaults.nfe})
     --afs            analytical first step (saves one evaluation)
@@ -24,6 +29,9 @@ usage:
     --n N            number of samples (default ${sampleDefaults.n})
     --threshold      dynamic thresholding of x0 (DPM-Solver++ only; the official SFD teacher uses it)
     --exact          also solve the exact ODE and report the mean endpoint error
+${TRAIN_TEACHER_HELP}
+${TRAIN_FEATURES_HELP}
+${EVAL_HELP}
 environment: SFD_BACKEND=${BACKEND_ORDER.join('|')} forces a backend.`;
 
 function num(v: string | undefined, name: string, dflt: number): number {
@@ -79,8 +87,12 @@ async function sample(args: string[]): Promise<void> {
       exact: { type: 'boolean' },
       threshold: { type: 'boolean' },
       out: { type: 'string' },
+      'save-samples': { type: 'string' },
     },
   });
+  if (isImageTeacher(values.teacher))
+    return sampleImageCommand({ ...values, teacher: values.teacher as string });
+  if (values['save-samples']) throw new RangeError('--save-samples is for image teachers (--teacher mnist)');
   if (!values.out) throw new RangeError('sfd sample needs --out FILE.json');
   const d = sampleDefaults;
   const cfg = {
@@ -149,6 +161,9 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'info') await info();
     else if (cmd === 'sample') await sample(rest);
     else if (cmd === 'bench') await bench(rest);
+    else if (cmd === 'train-teacher') await trainTeacherCommand(rest);
+    else if (cmd === 'train-features') await trainFeaturesCommand(rest);
+    else if (cmd === 'eval') await evalCommand(rest);
     else if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') console.log(HELP);
     else throw new RangeError(`unknown command '${cmd}'\n\n${HELP}`);
     return 0;

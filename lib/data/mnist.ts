@@ -131,3 +131,35 @@ export function* mnistEpoch(
     yield { ...mnistBatch(ds, order.subarray(s * batchSize, (s + 1) * batchSize)), step: s };
   }
 }
+
+/** Whole batches per epoch (the last partial batch is dropped). */
+export function stepsPerEpoch(ds: MnistSet, batchSize: number): number {
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > ds.n)
+    throw new RangeError(`batch size must be in 1..${ds.n}, got ${batchSize}`);
+  return Math.floor(ds.n / batchSize);
+}
+
+/**
+ * The batch of global training step `step`: a pure function of (seed, step), in the same order as
+ * mnistEpoch, so that a resumed run sees exactly the data the uninterrupted run would have seen.
+ */
+export function mnistStepBatch(
+  ds: MnistSet,
+  batchSize: number,
+  seed: number,
+  step: number,
+): { x: tf.Tensor4D; labels: Int32Array; epoch: number } {
+  const per = stepsPerEpoch(ds, batchSize);
+  const epoch = Math.floor(step / per);
+  const s = step - epoch * per;
+  const order = epochOrder(ds.n, seed + epoch);
+  return { ...mnistBatch(ds, order.subarray(s * batchSize, (s + 1) * batchSize)), epoch };
+}
+
+// One cached permutation: consecutive steps share an epoch.
+let cachedOrder: { n: number; seed: number; order: Uint32Array } | null = null;
+function epochOrder(n: number, seed: number): Uint32Array {
+  if (!cachedOrder || cachedOrder.n !== n || cachedOrder.seed !== seed)
+    cachedOrder = { n, seed, order: shuffledIndices(n, seed) };
+  return cachedOrder.order;
+}

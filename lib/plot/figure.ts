@@ -1,5 +1,5 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import { figurePath } from '../runtime/paths';
+import { writeFileAtomic as writeAtomic } from '../util/atomicWrite';
 import { displayFigure } from './display';
 import { svgToPng } from './svgToPng';
 
@@ -9,12 +9,6 @@ export interface Figure {
   png: Uint8Array;
   /** Files written under figures/. */
   files: string[];
-}
-
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 /** Renders an SVG to PNG and writes both as figures/<name>.svg and .png. */

@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { loadMnist, type MnistSplit } from '../data/mnist';
+import { edmImageSchedule, type ImageSampling, sampleImages } from '../diffusion/sampleImages';
+import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '../eval/evaluate';
+import { loadFeatureNet } from '../eval/featureNetFiles';
+import { IMAGE_TEACHERS, loadImageTeacher } from '../models/teachers';
+import { loadWeights, saveWeights } from '../models/weightsIO';
+import { imageGridPng } from '../plot/imageGrid';
+import { describeBackend, initBackend } from '../runtime/backend';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { progressBar } from '../util/progress';
+
+export const EVAL_HELP = `  sfd eval (--teacher NAME|DIR [--solver S --nfe N --afs --seed S] | --samples FILE.json | --real train)
+           [--n 5000] [--ref test|train] [--grid FILE.png] [--record]
+                                   FID, precision, recall, density, coverage (k=5) and mean classifier confidence as JSON;
+                                   --record appends the result to the teacher's card
+  sfd eval --write-reference-stats  recompute data/mnist-feature-stats.json with the shipped feature network`;
+
+/** True for names of shipped image teachers and for directories holding a model. */
+export function isImageTeacher(name: string | undefined): boolean {
+  if (name === undefined) return false;
+  if (IMAGE_TEACHERS[name]) return true;
+  try {
+    readFileSync(`${name}/model.json`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function num(v: string | undefined, name: string, d: number, integer = false): number {
+  if (v === undefined) return d;
+  const x = Number(v);
+  if (!Number.isFinite(x) || (integer && (!Number.isInteger(x) || x < 0)))
+    throw new RangeError(`--${name} must be ${integer ? 'a non-negative integer' : 'a number'}, got '${v}'`);
+  return x;
+}
+
+interface SamplingArgs {
+  solver?: string;
+  nfe?: string;
+  afs?: boolean;
+  rho?: string;
+  't-min'?: string;
+  't-max'?: string;
+  threshold?: boolean;
+}
+
+function samplingFrom(v: SamplingArgs, dflt: { solver: string; nfe: number }): ImageSampling {
+  return {
+    solver: v.solver ?? dflt.solver,
+    nfe: num(v.nfe, 'nfe', dflt.nfe, true),
+    afs: v.afs ?? false,
+    threshold: v.threshold ?? false,
+    schedule: {
+      ...edmImageSchedule,
+      rho: num(v.rho, 'rho', edmImageSchedule.rho),
+      tMin: num(v['t-min'], 't-min', edmImageSchedule.tMin),
+      tMax: num(v['t-max'], 't-max', edmImageSchedule.tMax),
+    },
+  };
+}
+
+/** `sfd sample --teacher mnist …`: a PNG grid (and optionally the raw samples) from an image teacher. */
+export async function sampleImageCommand(
+  values: SamplingArgs & {
+    teacher: string;
+    seed?: string;
+    n?: string;
+    out?: string;
+    'save-samples'?: string;
+  },
+): Promise<void> {
+  if (!values.out?.endsWith('.png')) throw new RangeError('sampling an image teacher needs --out FILE.png');
+  const b = await initBackend();
+  console.error(describeBackend(b));
+  const teacher = loadImageTeacher(values.teacher);
+  const cfg = samplingFrom(values, { solver: 'heun', nfe: 35 });
+  const n = num(values.n, 'n', 64, true);
+  const seed = num(values.seed, 'seed', 0, true);
+  const bar = progressBar('sample', 1);
+  const t0 = performance.now();
+  const r = sampleImages(teacher.denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
+    bar(d, t, (performance.now() - t0) / 1000),
+  );
+  writeFileAtomic(values.out, imageGridPng(r.pixels, n, r.shape, Math.min(n, Math.ceil(Math.sqrt(n)))));
+  if (values['save-samples'])
+    await saveSamples(values['save-samples'], r.pixels, n, r.shape, {
+      teacher: values.teacher,
+      ...cfg,
+      seed,
+    });
+  teacher.unet.dispose();
+  console.log(`${cfg.solver} nfe=${r.nfe}: ${n} samples of ${teacher.dir} → ${values.out}`);
+}
+
+async function saveSamples(
+  path: string,
+  pixels: Float32Array,
+  n: number,
+  shape: number[],
+  meta: object,
+): Promise<void> {
+  if (!path.endsWith('.json'))
+    throw new RangeError('--save-samples needs a FILE.json (a FILE.bin is written beside it)');
+  const t = tf.tensor4d(pixels, [n, shape[0], shape[1], shape[2]]);
+  const bin = `${path.replace(/^.*\//, '').replace(/\.json$/, '')}.bin`;
+  await saveWeights(path, bin, new Map([['samples', t]]), { format: 'sfd-samples', n, shape, ...meta });
+  t.dispose();
+}
+
+function loadSamples(path: string): { pixels: Float32Array; n: number } {
+  const f = loadWeights<{ format?: string }>(path);
+  const t = f.tensors.get('samples');
+  if (f.meta.format !== 'sfd-samples' || !t)
+    throw new Error(`${path} is not a samples file (sfd sample --save-samples)`);
+  const s = t.shape;
+  if (s.length !== 4 || s[1] !== 28 || s[2] !== 28 || s[3] !== 1)
+    throw new Error(`${path}: samples of shape [${s}]; the MNIST metrics need [n,28,28,1]`);
+  const pixels = t.dataSync() as Float32Array;
+  tf.dispose([...f.tensors.values()]);
+  return { pixels, n: s[0] };
+}
+
+export async function evalCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      teacher: { type: 'string' },
+      samples: { type: 'string' },
+      real: { type: 'string' },
+      solver: { type: 'string' },
+      nfe: { type: 'string' },
+      afs: { type: 'boolean' },
+      rho: { type: 'string' },
+      't-min': { type: 'string' },
+      't-max': { type: 'string' },
+      threshold: { type: 'boolean' },
+      seed: { type: 'string' },
+      n: { type: 'string' },
+      ref: { type: 'string' },
+      grid: { type: 'string' },
+      record: { type: 'boolean' },
+      'write-reference-stats': { type: 'boolean' },
+    },
+  });
+  const b = await initBackend();
+  console.error(describeBackend(b));
+  const fnet = loadFeatureNet();
+  if (values['write-reference-stats']) {
+    const f = writeReferenceStats(fnet.net, fnet.sha256);
+    console.log(`reference statistics of MNIST train (${f.train.n}) and test (${f.test.n}) written`);
+    return;
+  }
+  const sources = [values.teacher, values.samples, values.real].filter((v) => v !== undefined);
+  if (sources.length !== 1)
+    throw new RangeError('sfd eval needs exactly one of --teacher, --samples, --real');
+  const ref = (values.ref ?? 'test') as MnistSplit;
+  if (ref !== 'test' && ref !== 'train')
+    throw new RangeError(`--ref must be test or train, got '${values.ref}'`);
+  let n = num(values.n, 'n', 5000, true);
+  const t0 = performance.now();
+  let pixels: Float32Array;
+  let source: Record<string, unknown>;
+  let teacherDir: string | null = null;
+  if (values.teacher) {
+    const teacher = loadImageTeacher(values.teacher);
+    const cfg = samplingFrom(values, { solver: 'heun', nfe: 35 });
+    const seed = num(values.seed, 'seed', 0, true);
+    const bar = progressBar('sample', 1);
+    const r = sampleImages(teacher.denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
+      bar(d, t, (performance.now() - t0) / 1000),
+    );
+    teacher.unet.dispose();
+    pixels = r.pixels;
+    teacherDir = teacher.dir;
+    source = { teacher: values.teacher, teacherSha256: teacher.sha256, ...cfg, nfe: r.nfe, seed };
+  } else if (values.samples) {
+    ({ pixels, n } = loadSamples(values.samples));
+    source = { samples: values.samples };
+  } else {
+    if (values.real !== 'train')
+      throw new RangeError(`--real must be 'train' (real images against the test reference)`);
+    const ds = loadMnist('train');
+    pixels = mnistPixels(ds, realSubset(ds, n, 1));
+    source = { real: 'train', subsetSeed: 1 };
+  }
+  const sampleSeconds = (performance.now() - t0) / 1000;
+  if (values.grid) writeFileAtomic(values.grid, imageGridPng(pixels, Math.min(n, 100), [28, 28, 1], 10));
+  const m = evaluateImages(pixels, n, fnet.net, fnet.sha256, ref);
+  const result = { ...source, ...m, backend: b.choice, sampleSeconds: Math.round(sampleSeconds) };
+  console.log(JSON.stringify(result));
+  if (values.record) {
+    if (!teacherDir) throw new RangeError('--record needs --teacher (the result goes into its card)');
+    recordInCard(teacherDir, result);
+  }
+}
+
+/** Appends an evaluation to a teacher's card (model.json); its weights and their hash are untouched. */
+function recordInCard(dir: string, result: object): void {
+  const path = `${dir}/model.json`;
+  const card = JSON.parse(readFileSync(path, 'utf8'));
+  card.evaluation = [...(card.evaluation ?? []), { ...result, date: new Date().toISOString().slice(0, 10) }];
+  writeFileAtomic(path, `${JSON.stringify(card, null, 1)}\n`);
+}

@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { describeBackend, initBackend } from '../runtime/backend';
+import { teacherTrainDefaults, trainTeacher } from '../train/teacher';
+import { progressBar } from '../util/progress';
+
+export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--resume] [--seed S] [--lr LR] [--channels 16,32,32]
+                                   EDM-train the MNIST UNet teacher (checkpoints every --checkpoint-every steps)`;
+
+function int(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 0)
+    throw new RangeError(`--${name} must be a non-negative integer, got '${v}'`);
+  return x;
+}
+
+export async function trainTeacherCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      steps: { type: 'string' },
+      batch: { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'boolean' },
+      seed: { type: 'string' },
+      lr: { type: 'string' },
+      channels: { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+    },
+  });
+  const d = teacherTrainDefaults;
+  const channels = values.channels?.split(',').map((c) => int(c, 'channels', 0)) ?? d.unet.channels;
+  const lr = values.lr === undefined ? d.lr : Number(values.lr);
+  const config = {
+    ...d,
+    unet: { ...d.unet, channels },
+    steps: int(values.steps, 'steps', d.steps),
+    batch: int(values.batch, 'batch', d.batch),
+    seed: int(values.seed, 'seed', d.seed),
+    lr,
+    checkpointEvery: int(values['checkpoint-every'], 'checkpoint-every', d.checkpointEvery),
+  };
+  const out = values.out ?? 'runs/teacher-mnist';
+  const b = await initBackend();
+  console.error(describeBackend(b));
+  const bar = progressBar('train-teacher');
+  const r = await trainTeacher({
+    config,
+    out,
+    resume: values.resume,
+    onProgress: (p) => bar(p.step, p.steps, p.seconds, `loss ${p.loss.toFixed(4)}`),
+    card: { command: `sfd train-teacher ${args.join(' ')}`.trim(), backend: b.choice },
+  });
+  const last = r.losses[r.losses.length - 1];
+  console.log(
+    `trained ${r.step} steps in ${(r.seconds / 60).toFixed(1)} min, final loss ${last?.loss.toFixed(4)}; EMA model → ${r.modelDir}/model.json`,
+  );
+}

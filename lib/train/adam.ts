@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Adam hyper-parameters (Kingma & Ba; EDM uses β = (0.9, 0.999), ε = 1e-8). */
+export interface AdamConfig {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export const adamDefaults: AdamConfig = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+/**
+ * Adam over named variables. Its whole state (moments by weight name, step count) is plain named
+ * tensors, so a checkpoint restores it exactly — which tfjs's optimiser, keyed by generated variable
+ * names, does not allow across processes.
+ */
+export class Adam {
+  readonly m = new Map<string, tf.Variable>();
+  readonly v = new Map<string, tf.Variable>();
+  step = 0;
+
+  constructor(
+    readonly params: Map<string, tf.Variable>,
+    readonly config: AdamConfig = adamDefaults,
+  ) {
+    for (const [k, p] of params) {
+      this.m.set(k, tf.variable(tf.zerosLike(p), false));
+      this.v.set(k, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** One update with learning rate `lr`; `grads` are keyed by weight name. */
+  apply(grads: Map<string, tf.Tensor>, lr: number): void {
+    const { beta1, beta2, epsilon } = this.config;
+    this.step++;
+    const c1 = 1 - beta1 ** this.step;
+    const c2 = 1 - beta2 ** this.step;
+    tf.tidy(() => {
+      for (const [k, p] of this.params) {
+        const g = grads.get(k);
+        if (!g) throw new Error(`Adam: no gradient for weight ${k}`);
+        const m = this.m.get(k) as tf.Variable;
+        const v = this.v.get(k) as tf.Variable;
+        m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
+        v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
+        p.assign(p.sub(m.div(v.div(c2).sqrt().add(epsilon)).mul(lr / c1)));
+      }
+    });
+  }
+
+  /** Moments as named tensors (`m/<name>`, `v/<name>`) for a checkpoint. */
+  state(): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [k, t] of this.m) out.set(`m/${k}`, t);
+    for (const [k, t] of this.v) out.set(`v/${k}`, t);
+    return out;
+  }
+
+  restore(state: Map<string, tf.Tensor>, step: number): void {
+    for (const [prefix, moments] of [
+      ['m', this.m],
+      ['v', this.v],
+    ] as const) {
+      for (const [k, t] of moments) {
+        const s = state.get(`${prefix}/${k}`);
+        if (!s || s.shape.join() !== t.shape.join())
+          throw new Error(`Adam: checkpoint lacks a matching ${prefix}/${k}`);
+        t.assign(s);
+      }
+    }
+    this.step = step;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.m.values(), ...this.v.values()]);
+  }
+}

@@ -1,0 +1,145 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadMnist, type MnistSet, mnistEpoch, mnistStepBatch } from '../lib/data/mnist';
+import { edmPrecond, edmScalings } from '../lib/diffusion/precond';
+import { loadUNet } from '../lib/models/unetFiles';
+import { Adam } from '../lib/train/adam';
+import { edmLoss } from '../lib/train/edmLoss';
+import { Ema } from '../lib/train/ema';
+import {
+  learningRate,
+  type TeacherTrainConfig,
+  teacherTrainDefaults,
+  trainTeacher,
+} from '../lib/train/teacher';
+import { assertClose } from './helpers';
+
+/** The first `n` test images as a small data set. */
+function smallSet(n: number): MnistSet {
+  const t = loadMnist('test', undefined, false);
+  return { ...t, n, images: t.images.slice(0, n * 784), labels: t.labels.slice(0, n) };
+}
+
+const tiny: TeacherTrainConfig = {
+  ...teacherTrainDefaults,
+  unet: { ...teacherTrainDefaults.unet, channels: [8, 8], attention: false, embedDim: 8 },
+  steps: 4,
+  batch: 8,
+  checkpointEvery: 2,
+  logEvery: 1,
+  warmupImages: 16,
+};
+
+describe('EDM teacher training', function () {
+  this.timeout(120_000);
+  const data = smallSet(40);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sfd-teacher-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('computes the EDM loss λ(σ)·‖D − x₀‖² through the effective target', () => {
+    const net = (xin: tf.Tensor4D, cNoise: tf.Tensor1D) => xin.mul(0.7).add(cNoise.reshape([-1, 1, 1, 1]));
+    const x0 = tf.randomUniform([3, 4, 4, 1], -1, 1, 'float32', 1) as tf.Tensor4D;
+    const n = tf.randomNormal([3, 4, 4, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const sigmas = Float32Array.from([0.05, 0.8, 12]);
+    const got = edmLoss(net, x0, sigmas, n).dataSync()[0];
+    // Direct form: per sample, D through edmPrecond at that σ, weighted by λ = (σ²+σd²)/(σσd)².
+    let want = 0;
+    for (let i = 0; i < 3; i++) {
+      const s = sigmas[i];
+      const xi = x0.slice(i, 1);
+      const y = xi.add(n.slice(i, 1).mul(s));
+      const d = edmPrecond((xin, cNoise) => xin.mul(0.7).add(cNoise as number))(y, s);
+      const lambda = (s * s + 0.25) / (s * 0.5) ** 2;
+      want += (lambda * d.sub(xi).square().mean().dataSync()[0]) / 3;
+    }
+    assertClose([got], [want], 2e-5, 0, 'EDM loss');
+    assert.ok(edmScalings(1).cSkip > 0);
+  });
+
+  it('walks the data in the same order as mnistEpoch, step by step across epochs', () => {
+    const epoch1 = [...mnistEpoch(data, 8, 3, 1)];
+    const perEpoch = 5;
+    const a = mnistStepBatch(data, 8, 3, perEpoch + 2);
+    assert.equal(a.epoch, 1);
+    assert.deepEqual(Array.from(a.labels), Array.from(epoch1[2].labels));
+    tf.dispose([a.x, ...epoch1.map((b) => b.x)]);
+  });
+
+  it('Adam matches the textbook update and EMA follows its half-life', () => {
+    const w = new Map([['w', tf.variable(tf.tensor1d([1, -2]))]]);
+    const adam = new Adam(w);
+    const g = tf.tensor1d([0.5, -0.1]);
+    adam.apply(new Map([['w', g]]), 0.1);
+    // First step: m̂ = g, v̂ = g², update = lr·g/(|g| + ε) ≈ lr·sign(g).
+    assertClose(Array.from(w.get('w')?.dataSync() ?? []), [1 - 0.1, -2 + 0.1], 1e-6, 0, 'adam step 1');
+    const ema = new Ema(w, 100);
+    assert.equal(ema.beta(10, 0), 0, 'no averaging before any image is seen');
+    assertClose([ema.beta(100, 1e6)], [0.5], 1e-12, 0, 'one half-life per 100 images');
+    adam.dispose();
+    ema.dispose();
+    tf.dispose([g, ...w.values()]);
+  });
+
+  it('warms the learning rate up linearly, then holds it', () => {
+    const c = { ...tiny, lr: 1e-3, batch: 8, warmupImages: 80 };
+    assertClose([learningRate(c, 0), learningRate(c, 4), learningRate(c, 50)], [1e-4, 5e-4, 1e-3], 1e-12);
+  });
+
+  it('resumes a stopped run exactly: same weights as an uninterrupted run', async () => {
+    const straight = join(dir, 'straight');
+    const resumed = join(dir, 'resumed');
+    await trainTeacher({ config: tiny, out: straight, data });
+    await trainTeacher({ config: { ...tiny, steps: 2 }, out: resumed, data });
+    const r = await trainTeacher({ config: tiny, out: resumed, data, resume: true });
+    assert.equal(r.step, 4);
+    const a = loadUNet(straight);
+    const b = loadUNet(resumed);
+    for (const [k, v] of a.unet.weights)
+      assert.deepEqual(Array.from(v.dataSync()), Array.from(b.unet.weights.get(k)?.dataSync() ?? []), k);
+    assert.equal(a.sha256, b.sha256);
+    assert.equal(r.losses.length, 4, 'the loss curve continues across the resume');
+    // Only the newest checkpoint binary is kept.
+    assert.deepEqual(
+      readdirSync(resumed)
+        .filter((f) => f.endsWith('.bin'))
+        .sort(),
+      ['checkpoint-0000004.bin', 'weights.bin'],
+    );
+    a.unet.dispose();
+    b.unet.dispose();
+  });
+
+  it('refuses to overwrite a run, to resume a different configuration, and a corrupt checkpoint', async () => {
+    await trainTeacher({ config: { ...tiny, steps: 2 }, out: dir, data });
+    await assert.rejects(trainTeacher({ config: tiny, out: dir, data }), /exists: pass --resume/);
+    await assert.rejects(
+      trainTeacher({ config: { ...tiny, lr: 5e-4 }, out: dir, data, resume: true }),
+      /different configuration/,
+    );
+    const bin = join(dir, 'checkpoint-0000002.bin');
+    const bytes = readFileSync(bin);
+    bytes[100] ^= 0xff;
+    writeFileSync(bin, bytes);
+    await assert.rejects(
+      trainTeacher({ config: tiny, out: dir, data, resume: true }),
+      /corrupt or was changed/,
+    );
+    await assert.rejects(
+      trainTeacher({ config: tiny, out: join(dir, 'none'), data, resume: true }),
+      /no checkpoint/,
+    );
+  });
+
+  it('stops on a non-finite loss and leaves the last checkpoint intact', async () => {
+    // The first step's loss is finite (it is computed before the huge update) and checkpointed.
+    const bad = { ...tiny, lr: 1e30, warmupImages: 0, steps: 50, checkpointEvery: 1 };
+    await assert.rejects(trainTeacher({ config: bad, out: dir, data }), /diverged: loss .* at step 1/);
+    assert.ok(existsSync(join(dir, 'checkpoint-0000001.bin')));
+  });
+});
