@@ -5,7 +5,7 @@ import { loadMnist, type MnistSplit } from '../data/mnist';
 import { edmImageSchedule, type ImageSampling, sampleImages } from '../diffusion/sampleImages';
 import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
-import { IMAGE_TEACHERS, loadImageTeacher } from '../models/teachers';
+import { IMAGE_TEACHERS, loadImageTeacher, teacherDir as teacherDirOf } from '../models/teachers';
 import { loadWeights, saveWeights } from '../models/weightsIO';
 import { imageGridPng } from '../plot/imageGrid';
 import { describeBackend, initBackend } from '../runtime/backend';
@@ -13,9 +13,9 @@ import { writeFileAtomic } from '../util/atomicWrite';
 import { progressBar } from '../util/progress';
 
 export const EVAL_HELP = `  sfd eval (--teacher NAME|DIR [--solver S --nfe N --afs --seed S] | --samples FILE.json | --real train)
-           [--n 5000] [--ref test|train] [--grid FILE.png] [--record]
+           [--n 5000] [--ref test|train] [--grid FILE.png] [--record [--card NAME|DIR]]
                                    FID, precision, recall, density, coverage (k=5) and mean classifier confidence as JSON;
-                                   --record appends the result to the teacher's card
+                                   --record appends the result to the teacher's card (or to --card's)
   sfd eval --write-reference-stats  recompute data/mnist-feature-stats.json with the shipped feature network`;
 
 /** True for names of shipped image teachers and for directories holding a model. */
@@ -144,6 +144,7 @@ export async function evalCommand(args: string[]): Promise<void> {
       ref: { type: 'string' },
       grid: { type: 'string' },
       record: { type: 'boolean' },
+      card: { type: 'string' },
       'write-reference-stats': { type: 'boolean' },
     },
   });
@@ -194,8 +195,9 @@ export async function evalCommand(args: string[]): Promise<void> {
   const result = { ...source, ...m, backend: b.choice, sampleSeconds: Math.round(sampleSeconds) };
   console.log(JSON.stringify(result));
   if (values.record) {
-    if (!teacherDir) throw new RangeError('--record needs --teacher (the result goes into its card)');
-    recordInCard(teacherDir, result);
+    const cardDir = values.card ? teacherDirOf(values.card) : teacherDir;
+    if (!cardDir) throw new RangeError('--record needs --teacher or --card (whose card gets the result)');
+    recordInCard(cardDir, result);
   }
 }
 

@@ -3,19 +3,19 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist, type MnistSet, mnistEpoch, mnistStepBatch } from '../lib/data/mnist';
-import { edmPrecond, edmScalings } from '../lib/diffusion/precond';
-import { loadUNet } from '../lib/models/unetFiles';
-import { Adam } from '../lib/train/adam';
-import { edmLoss } from '../lib/train/edmLoss';
-import { Ema } from '../lib/train/ema';
+import { loadMnist, type MnistSet, mnistEpoch, mnistStepBatch } from '../../lib/data/mnist';
+import { edmPrecond } from '../../lib/diffusion/precond';
+import { loadUNet } from '../../lib/models/unetFiles';
+import { Adam } from '../../lib/train/adam';
+import { edmLoss } from '../../lib/train/edmLoss';
+import { Ema } from '../../lib/train/ema';
 import {
   learningRate,
   type TeacherTrainConfig,
   teacherTrainDefaults,
   trainTeacher,
-} from '../lib/train/teacher';
-import { assertClose } from './helpers';
+} from '../../lib/train/teacher';
+import { assertClose } from '../helpers';
 
 /** The first `n` test images as a small data set. */
 function smallSet(n: number): MnistSet {
@@ -59,7 +59,6 @@ describe('EDM teacher training', function () {
       want += (lambda * d.sub(xi).square().mean().dataSync()[0]) / 3;
     }
     assertClose([got], [want], 2e-5, 0, 'EDM loss');
-    assert.ok(edmScalings(1).cSkip > 0);
   });
 
   it('walks the data in the same order as mnistEpoch, step by step across epochs', () => {

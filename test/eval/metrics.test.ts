@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { FeatureStats, frechetDistance, type GaussianStats } from '../lib/eval/fid';
-import { prdc } from '../lib/eval/prdc';
-import { makeRng } from '../lib/util/rng';
-import { assertClose } from './helpers';
+import { FeatureStats, frechetDistance, type GaussianStats } from '../../lib/eval/fid';
+import { prdc } from '../../lib/eval/prdc';
+import { makeRng } from '../../lib/util/rng';
+import { assertClose } from '../helpers';
 
 /** n rows of correlated d-dim features: z·L + shift, with a fixed random mixing L. */
 function features(n: number, d: number, seed: number, shift = 0, scale = 1): Float64Array {

@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+
+const sfd = (args: string[]) => spawnSync(process.execPath, ['bin/sfd.js', ...args], { encoding: 'utf8' });
+
+describe('sfd train-teacher, sample --teacher mnist, eval', function () {
+  this.timeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'sfd-img-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('train-teacher trains, checkpoints, refuses to overwrite and resumes', () => {
+    const out = join(dir, 'teacher');
+    const common = [
+      'train-teacher',
+      '--channels',
+      '8,8',
+      '--batch',
+      '4',
+      '--checkpoint-every',
+      '1',
+      '--out',
+      out,
+    ];
+    let r = sfd([...common, '--steps', '1']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /trained 1 steps/);
+    r = sfd([...common, '--steps', '2']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /exists: pass --resume/);
+    r = sfd([...common, '--steps', '2', '--resume']);
+    assert.equal(r.status, 0, r.stderr);
+    const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    assert.equal(card.steps, 2);
+    assert.equal(card.weights, 'EMA');
+    assert.deepEqual(card.config.channels, [8, 8]);
+    assert.ok(card.finalLoss > 0);
+    r = sfd(['train-teacher', '--steps', 'x']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--steps must be/);
+  });
+
+  it('sample --teacher mnist writes a PNG grid with every solver', () => {
+    for (const [solver, nfe] of [
+      ['euler', 2],
+      ['heun', 2],
+      ['dpm2', 2],
+      ['ipndm', 2],
+      ['dpmpp-2m', 2],
+      ['dpmpp-3m', 3],
+    ] as const) {
+      const png = join(dir, `${solver}.png`);
+      const r = sfd([
+        'sample',
+        '--teacher',
+        'mnist',
+        '--solver',
+        solver,
+        '--nfe',
+        String(nfe),
+        '--n',
+        '4',
+        '--out',
+        png,
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const img = PNG.sync.read(readFileSync(png));
+      assert.equal(img.width, 2 * 57 + 1, solver);
+    }
+    const bad = sfd(['sample', '--teacher', 'mnist', '--out', join(dir, 'x.json')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--out FILE\.png/);
+  });
+
+  it('eval prints FID and PRDC as JSON for real images and for saved samples', () => {
+    let r = sfd(['eval', '--real', 'train', '--n', '300']);
+    assert.equal(r.status, 0, r.stderr);
+    const real = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+    for (const k of ['fid', 'precision', 'recall', 'density', 'coverage', 'meanConfidence'])
+      assert.ok(Number.isFinite(real[k]), k);
+    const samples = join(dir, 'samples.json');
+    r = sfd([
+      'sample',
+      '--teacher',
+      'mnist',
+      '--solver',
+      'euler',
+      '--nfe',
+      '1',
+      '--n',
+      '300',
+      '--out',
+      join(dir, 's.png'),
+      '--save-samples',
+      samples,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(dir, 'samples.bin')));
+    r = sfd(['eval', '--samples', samples]);
+    assert.equal(r.status, 0, r.stderr);
+    const oneStep = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+    // One Euler step from pure noise is a blur, far worse than real digits.
+    assert.ok(oneStep.fid > 3 * real.fid + 1, `FID of 1-NFE samples ${oneStep.fid} vs real ${real.fid}`);
+    r = sfd(['eval', '--real', 'train', '--samples', samples]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /exactly one of/);
+  });
+});
