@@ -77,7 +77,7 @@ export async function sampleImageCommand(
   const b = await initBackend();
   console.error(describeBackend(b));
   const teacher = loadImageTeacher(values.teacher);
-  const cfg = samplingFrom(values, { solver: 'heun', nfe: 35 });
+  const cfg = samplingFrom(values, { solver: 'heun', nfe: 36 });
   const n = num(values.n, 'n', 64, true);
   const seed = num(values.seed, 'seed', 0, true);
   const bar = progressBar('sample', 1);
@@ -169,7 +169,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   let teacherDir: string | null = null;
   if (values.teacher) {
     const teacher = loadImageTeacher(values.teacher);
-    const cfg = samplingFrom(values, { solver: 'heun', nfe: 35 });
+    const cfg = samplingFrom(values, { solver: 'heun', nfe: 36 });
     const seed = num(values.seed, 'seed', 0, true);
     const bar = progressBar('sample', 1);
     const r = sampleImages(teacher.denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>

@@ -17,7 +17,7 @@ usage:
   sfd bench [--backends native,wasm] [--reps N]
                                    time each backend on a train step, inference and an SFD iteration
   sfd sample [options] --out FILE  sample a teacher: toy ones write samples + trajectory as JSON,
-                                   image ones (mnist, or a model directory) a PNG grid (default heun, 35 NFE,
+                                   image ones (mnist, or a model directory) a PNG grid (default heun, 36 NFE,
                                    σ 0.002…80; --n 64; --save-samples FILE.json keeps the raw samples)
     --teacher NAME   ${Object.keys(TOY_MIXTURES).join(' | ')} | mnist | DIR (default ${sampleDefaults.teacher})
     --solver NAME    ${SOLVER_NAMES.join(' | ')} (aliases ddim, dpm, dpmpp) (default ${sampleDefaults.solver})

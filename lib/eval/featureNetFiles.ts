@@ -14,7 +14,7 @@ export function featureNetDir(): string {
  * so loading refuses any other weights unless the caller names them explicitly (a new network means
  * changing this constant, and every FID before it is void).
  */
-export const FEATURE_NET_SHA256 = 'unset';
+export const FEATURE_NET_SHA256 = '1c1c4169143f468e339f243310cbf7a8167e632ceaa0169e3b32949bdaf51818';
 
 export async function saveFeatureNet(
   dir: string,

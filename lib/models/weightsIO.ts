@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../util/atomicWrite';
@@ -27,6 +27,7 @@ export async function saveWeights<M extends object>(
   const { data, specs } = await tf.io.encodeWeights(Object.fromEntries(tensors));
   const bin = new Uint8Array(data);
   const hash = sha256(bin);
+  mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileAtomic(join(dirname(jsonPath), binName), bin);
   const manifest = { ...meta, weightsManifest: [{ paths: [binName], weights: specs }], sha256: hash };
   writeFileAtomic(jsonPath, `${JSON.stringify(manifest, null, 1)}\n`);

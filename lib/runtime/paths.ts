@@ -2,8 +2,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { FAST } from './profile';
 
-/** The repository root: the nearest folder above the cwd whose package.json names sfd-lab. */
-export function repoRoot(from = process.cwd()): string {
+/**
+ * The repository root: the nearest folder above `from` (default: this file, so that shipped data is found
+ * from any working directory) whose package.json names sfd-lab.
+ */
+export function repoRoot(from = __dirname): string {
   let dir = resolve(from);
   for (;;) {
     const pkg = join(dir, 'package.json');

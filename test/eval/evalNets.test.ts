@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PNG } from 'pngjs';
+import { loadMnist } from '../../lib/data/mnist';
 import { edmImageSchedule, sampleImages } from '../../lib/diffusion/sampleImages';
 import { createFeatureNet, FEATURE_DIM } from '../../lib/eval/featureNet';
 import { FEATURE_NET_SHA256, loadFeatureNet, saveFeatureNet } from '../../lib/eval/featureNetFiles';
 import { lpipsDistance } from '../../lib/eval/lpips';
 import { loadWeights } from '../../lib/models/weightsIO';
 import { imageGridPng } from '../../lib/plot/imageGrid';
+import { classify } from '../../lib/train/features';
 
 describe('feature network and LPIPS-style distance', function () {
   this.timeout(60_000);
@@ -58,7 +60,8 @@ describe('feature network and LPIPS-style distance', function () {
   it('refuses a feature network other than the pinned one, and missing files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfd-fnet-'));
     try {
-      const sha = await saveFeatureNet(dir, net, { testAccuracy: 0 });
+      const sha = await saveFeatureNet(join(dir, 'new', 'folder'), net, { testAccuracy: 0 });
+      assert.equal(await saveFeatureNet(dir, net, { testAccuracy: 0 }), sha, 'same weights, same hash');
       assert.notEqual(sha, FEATURE_NET_SHA256);
       assert.throws(() => loadFeatureNet(dir), /refusing a different network/);
       const loaded = loadFeatureNet(dir, null);
@@ -100,5 +103,16 @@ describe('image sampling and grids', () => {
     assert.equal(at(1, 1), 255);
     assert.equal(at(2, 1), 0);
     assert.equal(at(0, 0), 255, 'gap');
+  });
+});
+
+describe('the shipped feature network', function () {
+  this.timeout(60_000);
+  it('loads under its pinned hash and classifies MNIST test at ≥ 99 %, as its card says', () => {
+    const { net, card } = loadFeatureNet();
+    const r = classify(net, loadMnist('test', undefined, false));
+    net.dispose();
+    assert.ok(r.accuracy >= 0.99, `accuracy ${r.accuracy}`);
+    assert.equal(r.accuracy, card.testAccuracy);
   });
 });
