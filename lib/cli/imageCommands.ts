@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist, type MnistSplit } from '../data/mnist';
@@ -21,13 +21,7 @@ export const EVAL_HELP = `  sfd eval (--teacher NAME|DIR [--solver S --nfe N --a
 /** True for names of shipped image teachers and for directories holding a model. */
 export function isImageTeacher(name: string | undefined): boolean {
   if (name === undefined) return false;
-  if (IMAGE_TEACHERS[name]) return true;
-  try {
-    readFileSync(`${name}/model.json`);
-    return true;
-  } catch {
-    return false;
-  }
+  return IMAGE_TEACHERS[name] !== undefined || existsSync(`${name}/model.json`);
 }
 
 function num(v: string | undefined, name: string, d: number, integer = false): number {

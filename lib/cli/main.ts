@@ -90,8 +90,11 @@ async function sample(args: string[]): Promise<void> {
       'save-samples': { type: 'string' },
     },
   });
-  if (isImageTeacher(values.teacher))
+  if (isImageTeacher(values.teacher)) {
+    if (values.exact)
+      throw new RangeError('--exact needs a toy teacher (image teachers have no exact solution)');
     return sampleImageCommand({ ...values, teacher: values.teacher as string });
+  }
   if (values['save-samples']) throw new RangeError('--save-samples is for image teachers (--teacher mnist)');
   if (!values.out) throw new RangeError('sfd sample needs --out FILE.json');
   const d = sampleDefaults;

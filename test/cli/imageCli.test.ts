@@ -70,6 +70,9 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
       const img = PNG.sync.read(readFileSync(png));
       assert.equal(img.width, 2 * 57 + 1, solver);
     }
+    const exact = sfd(['sample', '--teacher', 'mnist', '--exact', '--out', join(dir, 'x.png')]);
+    assert.equal(exact.status, 1);
+    assert.match(exact.stderr, /--exact needs a toy teacher/);
     const bad = sfd(['sample', '--teacher', 'mnist', '--out', join(dir, 'x.json')]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--out FILE\.png/);
