@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist, type MnistSplit } from '../data/mnist';
+import { loadMnist, type MnistSplit, mnistBatch } from '../data/mnist';
 import { edmImageSchedule, type ImageSampling, sampleImages } from '../diffusion/sampleImages';
+import { denoisingError, linearDenoiser, pixelGaussian } from '../eval/denoisingError';
 import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { IMAGE_TEACHERS, loadImageTeacher, teacherDir as teacherDirOf } from '../models/teachers';
@@ -16,6 +17,8 @@ export const EVAL_HELP = `  sfd eval (--teacher NAME|DIR [--solver S --nfe N --a
            [--n 5000] [--ref test|train] [--grid FILE.png] [--record [--card NAME|DIR]]
                                    FID, precision, recall, density, coverage (k=5) and mean classifier confidence as JSON;
                                    --record appends the result to the teacher's card (or to --card's)
+  sfd eval --teacher NAME|DIR --denoising [--n 1000] [--record]
+                                   denoising MSE per σ on MNIST test, next to the best linear denoiser's
   sfd eval --write-reference-stats  recompute data/mnist-feature-stats.json with the shipped feature network`;
 
 /** True for names of shipped image teachers and for directories holding a model. */
@@ -140,6 +143,7 @@ export async function evalCommand(args: string[]): Promise<void> {
       record: { type: 'boolean' },
       card: { type: 'string' },
       'write-reference-stats': { type: 'boolean' },
+      denoising: { type: 'boolean' },
     },
   });
   const b = await initBackend();
@@ -148,6 +152,13 @@ export async function evalCommand(args: string[]): Promise<void> {
   if (values['write-reference-stats']) {
     const f = writeReferenceStats(fnet.net, fnet.sha256);
     console.log(`reference statistics of MNIST train (${f.train.n}) and test (${f.test.n}) written`);
+    return;
+  }
+  if (values.denoising) {
+    if (!values.teacher) throw new RangeError('--denoising needs --teacher NAME|DIR');
+    const result = denoisingReport(values.teacher, num(values.n, 'n', 1000, true), b.choice);
+    console.log(JSON.stringify(result));
+    if (values.record) recordInCard(teacherDirOf(values.card ?? values.teacher), result);
     return;
   }
   const sources = [values.teacher, values.samples, values.real].filter((v) => v !== undefined);
@@ -193,6 +204,38 @@ export async function evalCommand(args: string[]): Promise<void> {
     if (!cardDir) throw new RangeError('--record needs --teacher or --card (whose card gets the result)');
     recordInCard(cardDir, result);
   }
+}
+
+/** σ levels of the denoising report: where detail, layout and the digit's identity are decided. */
+export const DENOISING_SIGMAS = [0.05, 0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 80];
+
+/**
+ * The teacher's denoising MSE per σ on n MNIST test images, beside that of the exact denoiser of a
+ * Gaussian fitted to MNIST train (the best linear denoiser), on the same noisy inputs.
+ */
+export function denoisingReport(teacherName: string, n: number, backend: string): Record<string, unknown> {
+  const teacher = loadImageTeacher(teacherName);
+  const test = loadMnist('test');
+  const { x } = mnistBatch(test, realSubset(test, n, 2));
+  const train = loadMnist('train');
+  const all = mnistBatch(
+    train,
+    Uint32Array.from({ length: train.n }, (_, i) => i),
+  ).x;
+  const linear = linearDenoiser(pixelGaussian(all));
+  all.dispose();
+  const ours = denoisingError(teacher.denoise, x, DENOISING_SIGMAS);
+  const base = denoisingError(linear, x, DENOISING_SIGMAS);
+  teacher.unet.dispose();
+  x.dispose();
+  return {
+    denoising: ours.map((r, i) => ({ sigma: r.sigma, mse: r.mse, linearMse: base[i].mse })),
+    teacher: teacherName,
+    teacherSha256: teacher.sha256,
+    n,
+    images: 'MNIST test (seeded subset 2)',
+    backend,
+  };
 }
 
 /** Appends an evaluation to a teacher's card (model.json); its weights and their hash are untouched. */

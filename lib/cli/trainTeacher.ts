@@ -4,6 +4,7 @@ import { teacherTrainDefaults, trainTeacher } from '../train/teacher';
 import { progressBar } from '../util/progress';
 
 export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--resume] [--seed S] [--lr LR] [--channels 16,32,32]
+                                   [--p-mean M] [--p-std S]
                                    EDM-train the MNIST UNet teacher (checkpoints every --checkpoint-every steps)`;
 
 function int(v: string | undefined, name: string, dflt: number): number {
@@ -26,15 +27,30 @@ export async function trainTeacherCommand(args: string[]): Promise<void> {
       seed: { type: 'string' },
       lr: { type: 'string' },
       channels: { type: 'string' },
+      positional: { type: 'boolean' },
+      'p-mean': { type: 'string' },
+      'p-std': { type: 'string' },
       'checkpoint-every': { type: 'string' },
     },
   });
   const d = teacherTrainDefaults;
   const channels = values.channels?.split(',').map((c) => int(c, 'channels', 0)) ?? d.unet.channels;
   const lr = values.lr === undefined ? d.lr : Number(values.lr);
+  const num = (v: string | undefined, name: string, dflt: number) => {
+    if (v === undefined) return dflt;
+    const x = Number(v);
+    if (!Number.isFinite(x)) throw new RangeError(`--${name} must be a number, got '${v}'`);
+    return x;
+  };
+  const noise = {
+    pMean: num(values['p-mean'], 'p-mean', d.noise.pMean),
+    pStd: num(values['p-std'], 'p-std', d.noise.pStd),
+  };
+  if (!(noise.pStd > 0)) throw new RangeError(`--p-std must be > 0, got ${noise.pStd}`);
   const config = {
     ...d,
-    unet: { ...d.unet, channels },
+    noise,
+    unet: { ...d.unet, channels, positional: values.positional ?? d.unet.positional },
     steps: int(values.steps, 'steps', d.steps),
     batch: int(values.batch, 'batch', d.batch),
     seed: int(values.seed, 'seed', d.seed),

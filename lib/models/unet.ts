@@ -20,6 +20,12 @@ export interface UNetConfig {
   groups: number;
   /** Width of the sinusoidal noise-level embedding. */
   embedDim: number;
+  /**
+   * A learned per-pixel bias added after the input convolution. Convolutions are translation
+   * equivariant, so without it the network knows where it is only from the zero padding at the borders;
+   * centred data such as MNIST (whose high-σ denoiser output is the position-dependent mean image) needs it.
+   */
+  positional?: boolean;
   /** A second conditioning input (SFD-v's step condition): its per-block projections start at zero. */
   stepCondition: boolean;
 }
@@ -108,6 +114,7 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
     dense('step.1', emb, emb);
   }
   conv('in', 3, cfg.inChannels, cfg.channels[0]);
+  if (cfg.positional) zeros('in.pos', [cfg.resolution, cfg.resolution, cfg.channels[0]]);
   const skips: number[] = [cfg.channels[0]];
   let ch = cfg.channels[0];
   cfg.channels.forEach((co, l) => {
@@ -201,6 +208,7 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
         s = silu(linear('step.1', silu(linear('step.0', sinusoid(tf.fill([b], cond.step) as tf.Tensor1D)))));
       }
       let h: tf.Tensor = conv2d('in', x);
+      if (cfg.positional) h = h.add(W('in.pos'));
       const stack: tf.Tensor[] = [h];
       cfg.channels.forEach((_, l) => {
         for (let i = 0; i < cfg.blocksPerLevel; i++) {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -22,6 +22,10 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
       '4',
       '--checkpoint-every',
       '1',
+      '--positional',
+      '--p-mean=-0.5',
+      '--p-std',
+      '1.5',
       '--out',
       out,
     ];
@@ -37,10 +41,15 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     assert.equal(card.steps, 2);
     assert.equal(card.weights, 'EMA');
     assert.deepEqual(card.config.channels, [8, 8]);
+    assert.deepEqual(card.training.noise, { pMean: -0.5, pStd: 1.5 });
+    assert.equal(card.config.positional, true);
     assert.ok(card.finalLoss > 0);
     r = sfd(['train-teacher', '--steps', 'x']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--steps must be/);
+    r = sfd(['train-teacher', '--p-std', '0', '--out', join(dir, 'never')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--p-std must be > 0/);
   });
 
   it('sample --teacher mnist writes a PNG grid with every solver', () => {
@@ -110,5 +119,24 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     r = sfd(['eval', '--real', 'train', '--samples', samples]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /exactly one of/);
+  });
+
+  it('eval --denoising reports the MSE per σ beside the linear baseline, and records it in a card', () => {
+    const copy = join(dir, 'teacher-copy');
+    cpSync(join('data', 'teacher-mnist'), copy, { recursive: true });
+    const r = sfd(['eval', '--teacher', copy, '--denoising', '--n', '20', '--record']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+    assert.equal(out.denoising.length, 11);
+    const low = out.denoising[0];
+    assert.equal(low.sigma, 0.05);
+    // at low noise any trained denoiser beats a linear filter (which blurs the strokes)
+    assert.ok(low.mse < low.linearMse, `σ=0.05: teacher ${low.mse}, linear ${low.linearMse}`);
+    for (const row of out.denoising) assert.ok(row.mse > 0 && row.linearMse > 0);
+    const card = JSON.parse(readFileSync(join(copy, 'model.json'), 'utf8'));
+    assert.deepEqual(card.evaluation.at(-1).denoising, out.denoising);
+    const bad = sfd(['eval', '--denoising', '--real', 'train']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--denoising needs --teacher/);
   });
 });

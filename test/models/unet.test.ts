@@ -73,6 +73,26 @@ describe('UNet teacher network', () => {
     plain.dispose();
   });
 
+  it('positional bias: starts at zero (same outputs as without it), then makes the output depend on position', () => {
+    const plain = createUNet(SMALL, 9);
+    const pos = createUNet({ ...SMALL, positional: true }, 9);
+    assert.deepEqual(pos.weights.get('in.pos')?.shape, [8, 8, 8]);
+    assert.equal(pos.params - plain.params, 8 * 8 * 8);
+    // a constant input: away from the borders a translation-equivariant net gives the same value everywhere
+    const x = tf.fill([1, 8, 8, 1], 0.3);
+    const a = plain.net(x, 0.1);
+    const b = pos.net(x, 0.1);
+    assertClose(Array.from(b.dataSync()), Array.from(a.dataSync()), 0, 1e-7, 'fresh positional vs plain');
+    pos.weights.get('out.w')?.assign(randn([3, 3, 8, 1], 10));
+    pos.weights.get('in.pos')?.assign(randn([8, 8, 8], 11));
+    const c = pos.net(x, 0.1).dataSync();
+    const centre = [c[3 * 8 + 3], c[3 * 8 + 4], c[4 * 8 + 3], c[4 * 8 + 4]];
+    assert.ok(Math.max(...centre) - Math.min(...centre) > 1e-3, `interior outputs ${centre} ignore position`);
+    tf.dispose([x, a, b]);
+    plain.dispose();
+    pos.dispose();
+  });
+
   it('rejects inputs of the wrong shape and inconsistent configs with clear errors', () => {
     const u = createUNet(SMALL, 1);
     const x = tf.zeros([2, 16, 16, 1]);
