@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from '../runtime/backend';
-import { teacherTrainDefaults, trainTeacher } from '../train/teacher';
+import { exportCheckpoint, teacherTrainDefaults, trainTeacher } from '../train/teacher';
 import { progressBar } from '../util/progress';
 
 export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--resume] [--seed S] [--lr LR] [--channels 16,32,32]
                                    [--p-mean M] [--p-std S]
-                                   EDM-train the MNIST UNet teacher (checkpoints every --checkpoint-every steps)`;
+                                   EDM-train the MNIST UNet teacher (checkpoints every --checkpoint-every steps)
+  sfd train-teacher --export CHECKPOINT.json --out DIR
+                                   write a checkpoint's EMA weights as a model (to evaluate a run part-way)`;
 
 function int(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -24,6 +27,7 @@ export async function trainTeacherCommand(args: string[]): Promise<void> {
       batch: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean' },
+      export: { type: 'string' },
       seed: { type: 'string' },
       lr: { type: 'string' },
       channels: { type: 'string' },
@@ -33,6 +37,15 @@ export async function trainTeacherCommand(args: string[]): Promise<void> {
       'checkpoint-every': { type: 'string' },
     },
   });
+  if (values.export) {
+    if (!values.out) throw new RangeError('--export needs --out DIR for the model');
+    if (!existsSync(values.export)) throw new Error(`--export: no checkpoint at ${values.export}`);
+    const step = await exportCheckpoint(values.export, values.out, {
+      command: `sfd train-teacher ${args.join(' ')}`,
+    });
+    console.log(`EMA weights at step ${step} → ${values.out}/model.json`);
+    return;
+  }
   const d = teacherTrainDefaults;
   const channels = values.channels?.split(',').map((c) => int(c, 'channels', 0)) ?? d.unet.channels;
   const lr = values.lr === undefined ? d.lr : Number(values.lr);

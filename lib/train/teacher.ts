@@ -239,6 +239,40 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
   }
 }
 
+/**
+ * Writes the EMA weights of a training checkpoint as a model directory (model.json + weights.bin), so a
+ * run can be evaluated part-way (FID curves) or a stopped run used as it stands. Returns the step.
+ */
+export async function exportCheckpoint(
+  ckptPath: string,
+  out: string,
+  card: Record<string, unknown> = {},
+): Promise<number> {
+  const ck = loadWeights<CheckpointMeta>(ckptPath);
+  try {
+    if (ck.meta.format !== 'sfd-teacher-checkpoint')
+      throw new Error(`${ckptPath} is not a teacher checkpoint`);
+    const ema = new Map(
+      [...ck.tensors].filter(([k]) => k.startsWith('ema/')).map(([k, t]) => [k.slice('ema/'.length), t]),
+    );
+    const { config: cfg, step, seconds, losses } = ck.meta;
+    await saveUNet(out, ema, cfg.unet, {
+      ...card,
+      weights: 'EMA',
+      fromCheckpoint: { path: ckptPath, sha256: ck.sha256 },
+      training: cfg,
+      steps: step,
+      images: step * cfg.batch,
+      wallSeconds: Math.round(seconds),
+      finalLoss: losses[losses.length - 1]?.loss,
+      losses,
+    });
+    return step;
+  } finally {
+    tf.dispose([...ck.tensors.values()]);
+  }
+}
+
 /** Reads a teacher card (model.json without its manifest). */
 export function readCard(dir: string): Record<string, unknown> {
   const { weightsManifest: _m, ...card } = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));

@@ -44,6 +44,18 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     assert.deepEqual(card.training.noise, { pMean: -0.5, pStd: 1.5 });
     assert.equal(card.config.positional, true);
     assert.ok(card.finalLoss > 0);
+    // a checkpoint's EMA weights exported as a model equal those the finished run saved (same step)
+    r = sfd(['train-teacher', '--export', join(out, 'checkpoint.json'), '--out', join(dir, 'exported')]);
+    assert.equal(r.status, 0, r.stderr);
+    const exported = JSON.parse(readFileSync(join(dir, 'exported', 'model.json'), 'utf8'));
+    assert.equal(exported.steps, 2);
+    assert.deepEqual(
+      readFileSync(join(dir, 'exported', 'weights.bin')),
+      readFileSync(join(out, 'weights.bin')),
+    );
+    r = sfd(['train-teacher', '--export', join(dir, 'missing.json'), '--out', join(dir, 'e2')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no checkpoint at/);
     r = sfd(['train-teacher', '--steps', 'x']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--steps must be/);
