@@ -183,7 +183,14 @@ export async function evalCommand(args: string[]): Promise<void> {
     teacher.unet.dispose();
     pixels = r.pixels;
     teacherDir = teacher.dir;
-    source = { teacher: values.teacher, teacherSha256: teacher.sha256, ...cfg, nfe: r.nfe, seed };
+    source = {
+      teacher: values.teacher,
+      teacherSha256: teacher.sha256,
+      teacherSteps: teacher.card.steps,
+      ...cfg,
+      nfe: r.nfe,
+      seed,
+    };
   } else if (values.samples) {
     ({ pixels, n } = loadSamples(values.samples));
     source = { samples: values.samples };

@@ -5,7 +5,7 @@ import { exportCheckpoint, teacherTrainDefaults, trainTeacher } from '../train/t
 import { progressBar } from '../util/progress';
 
 export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--resume] [--seed S] [--lr LR] [--channels 16,32,32]
-                                   [--p-mean M] [--p-std S]
+                                   [--p-mean M] [--p-std S] [--[no-]positional]
                                    EDM-train the MNIST UNet teacher (checkpoints every --checkpoint-every steps)
   sfd train-teacher --export CHECKPOINT.json --out DIR
                                    write a checkpoint's EMA weights as a model (to evaluate a run part-way)`;
@@ -32,6 +32,7 @@ export async function trainTeacherCommand(args: string[]): Promise<void> {
       lr: { type: 'string' },
       channels: { type: 'string' },
       positional: { type: 'boolean' },
+      'no-positional': { type: 'boolean' },
       'p-mean': { type: 'string' },
       'p-std': { type: 'string' },
       'checkpoint-every': { type: 'string' },
@@ -63,7 +64,11 @@ export async function trainTeacherCommand(args: string[]): Promise<void> {
   const config = {
     ...d,
     noise,
-    unet: { ...d.unet, channels, positional: values.positional ?? d.unet.positional },
+    unet: {
+      ...d.unet,
+      channels,
+      positional: values['no-positional'] ? false : (values.positional ?? d.unet.positional),
+    },
     steps: int(values.steps, 'steps', d.steps),
     batch: int(values.batch, 'batch', d.batch),
     seed: int(values.seed, 'seed', d.seed),

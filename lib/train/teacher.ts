@@ -7,7 +7,7 @@ import { saveUNet } from '../models/unetFiles';
 import { loadWeights, removeIfPresent, saveWeights } from '../models/weightsIO';
 import { makeRng } from '../util/rng';
 import { Adam, type AdamConfig, adamDefaults } from './adam';
-import { edmLoss, edmNoiseLevels, type NoiseLevelDistribution, sampleSigmas } from './edmLoss';
+import { edmLoss, type NoiseLevelDistribution, sampleSigmas } from './edmLoss';
 import { Ema } from './ema';
 
 /** Everything that defines a teacher training run (saved in its checkpoints and card). */
@@ -27,13 +27,25 @@ export interface TeacherTrainConfig {
   logEvery: number;
 }
 
-/** The MNIST teacher: 28×28×1, three levels (28, 14, 7), attention at 7×7. */
+/**
+ * The MNIST teacher: 28×28×1, three levels (28, 14, 7), attention at 7×7, a learned positional bias. The
+ * full-resolution level is kept narrow (it dominates the step time); the coarse levels, where a digit's
+ * layout is decided, are wider at little cost (measured: 16/32/64 costs 10 % more per step than 16/32/32).
+ */
 export const mnistTeacherUNet: UNetConfig = {
   ...unetDefaults,
   resolution: 28,
   inChannels: 1,
-  channels: [16, 32, 32],
+  channels: [16, 32, 64],
+  positional: true,
 };
+
+/**
+ * Noise levels for the MNIST teacher: EDM's log-normal moved up and widened (−0.8, 1.4 instead of −1.2,
+ * 1.2). With a budget of a few thousand steps, EDM's default left the teacher worse than the best linear
+ * denoiser at σ ≥ 3 (`sfd eval --denoising`), where a digit's shape is decided.
+ */
+export const mnistNoiseLevels: NoiseLevelDistribution = { pMean: -0.8, pStd: 1.4 };
 
 export const teacherTrainDefaults: TeacherTrainConfig = {
   unet: mnistTeacherUNet,
@@ -42,7 +54,7 @@ export const teacherTrainDefaults: TeacherTrainConfig = {
   lr: 1e-3,
   warmupImages: 10_000,
   emaHalfLifeImages: 50_000,
-  noise: edmNoiseLevels,
+  noise: mnistNoiseLevels,
   adam: adamDefaults,
   seed: 0,
   checkpointEvery: 250,

@@ -59,6 +59,22 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     r = sfd(['train-teacher', '--steps', 'x']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--steps must be/);
+    r = sfd([
+      'train-teacher',
+      '--steps',
+      '1',
+      '--channels',
+      '8,8',
+      '--batch',
+      '4',
+      '--no-positional',
+      '--out',
+      join(dir, 'plain'),
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const plain = JSON.parse(readFileSync(join(dir, 'plain', 'model.json'), 'utf8'));
+    assert.equal(plain.config.positional, false);
+    assert.deepEqual(plain.training.noise, { pMean: -0.8, pStd: 1.4 }); // the MNIST teacher's defaults
     r = sfd(['train-teacher', '--p-std', '0', '--out', join(dir, 'never')]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--p-std must be > 0/);
