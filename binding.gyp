@@ -6,7 +6,7 @@
       "cflags": ["-O3", "-march=native", "-std=c11"],
       "conditions": [
         ["OS=='mac'", {"libraries": ["-framework Accelerate"], "defines": ["SFD_ACCELERATE"]}],
-        ["OS!='mac'", {"libraries": ["-lopenblas"]}]
+        ["OS!='mac'", {"libraries": ["-lopenblas"], "cflags": ["-fopenmp"], "ldflags": ["-fopenmp"]}]
       ]
     }
   ]

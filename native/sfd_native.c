@@ -328,15 +328,31 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
 // binary(op, mode, mid, inner, A, B, OUT): op 0 add, 1 sub, 2 mul, 3 div. The output is viewed as
 // [outer, mid, inner]. mode 0: A and B are full; mode 1: B is [outer, 1, inner] (broadcast over the middle
 // block: a per-channel bias, a per-sample scale); mode 2: A is. The tfjs backend derives the view from shapes.
-#define BINARY_LOOP(EXPR)                        \
-  for (size_t o = 0; o < outer; o++)             \
-    for (size_t m = 0; m < mid; m++) {           \
-      size_t r = (o * mid + m) * inner;          \
-      const float* x = mode == 2 ? A + o * inner : A + r; \
-      const float* y = mode == 1 ? B + o * inner : B + r; \
-      float* z = O + r;                          \
-      for (size_t i = 0; i < inner; i++) z[i] = EXPR; \
-    }
+// Element-wise loops split across cores (OpenMP) once they are big enough to pay for waking the threads.
+#define PAR_MIN 65536
+#define BINARY_LOOP(EXPR)                                            \
+  _Pragma("omp parallel for if (lo >= PAR_MIN) schedule(static)")   \
+  for (size_t om = 0; om < outer * mid; om++) {                     \
+    size_t o = om / mid, r = om * inner;                            \
+    const float* x = mode == 2 ? A + o * inner : A + r;             \
+    const float* y = mode == 1 ? B + o * inner : B + r;             \
+    float* z = O + r;                                               \
+    for (size_t i = 0; i < inner; i++) z[i] = EXPR;                 \
+  }
+// mode 0 (same shapes): one flat loop, so that it splits across cores too
+#define BINARY_FULL(EXPR)                                            \
+  _Pragma("omp parallel for if (lo >= PAR_MIN) schedule(static)")   \
+  for (size_t i = 0; i < lo; i++) {                                 \
+    const float* x = A;                                             \
+    const float* y = B;                                             \
+    O[i] = EXPR;                                                    \
+  }
+#define BINARY(EXPR)       \
+  if (mode == 0) {         \
+    BINARY_FULL(EXPR)      \
+  } else {                 \
+    BINARY_LOOP(EXPR)      \
+  }
 static napi_value binary(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value a[7];
@@ -359,25 +375,30 @@ static napi_value binary(napi_env env, napi_callback_info info) {
     return NULL;
   }
   switch (op) {
-    case 0: BINARY_LOOP(x[i] + y[i]) break;
-    case 1: BINARY_LOOP(x[i] - y[i]) break;
-    case 2: BINARY_LOOP(x[i] * y[i]) break;
-    default: BINARY_LOOP(x[i] / y[i]) break;
+    case 0: BINARY(x[i] + y[i]) break;
+    case 1: BINARY(x[i] - y[i]) break;
+    case 2: BINARY(x[i] * y[i]) break;
+    default: BINARY(x[i] / y[i]) break;
   }
   return NULL;
 }
 #undef BINARY_LOOP
+#undef BINARY_FULL
+#undef BINARY
 
 // The transcendental loops are compiled with fast-math so GCC vectorises expf (glibc's libmvec):
 // a few ULP, several times faster than scalar expf.
 __attribute__((optimize("fast-math"))) static void sigmoid_loop(const float* x, float* y, size_t n) {
+#pragma omp parallel for if (n >= PAR_MIN) schedule(static)
   for (size_t i = 0; i < n; i++) y[i] = 1.f / (1.f + expf(-x[i]));
 }
 __attribute__((optimize("fast-math"))) static void silu_loop(const float* x, float* y, size_t n) {
+#pragma omp parallel for if (n >= PAR_MIN) schedule(static)
   for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.f + expf(-x[i]));
 }
 // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
 __attribute__((optimize("fast-math"))) static void silu_grad_loop(const float* dy, const float* x, float* dx, size_t n) {
+#pragma omp parallel for if (n >= PAR_MIN) schedule(static)
   for (size_t i = 0; i < n; i++) {
     float s = 1.f / (1.f + expf(-x[i]));
     dx[i] = dy[i] * s * (1.f + x[i] * (1.f - s));
@@ -497,131 +518,212 @@ static napi_value sum(napi_env env, napi_callback_info info) {
 }
 
 // GroupNorm over x [B, HW, C] with G groups of C/G channels: per (b, g), mean and 1/std over HW·C/G values
-// (accumulated in double), y = (x − mean)·rstd·gamma[c] + beta[c]. mean and rstd ([B·G]) are kept for the
-// backward pass.
+// (per-channel sums accumulated in double, then pooled per group), then y = x·scale[c] + shift[c] with
+// scale = rstd·γ, shift = β − mean·rstd·γ — a branch-free loop the compiler vectorises. With act = 1 the
+// output is SiLU(y) (the UNet always follows a norm by SiLU; fusing saves a full pass and a tensor).
+// mean and rstd ([B·G] each, in one buffer) are kept for the backward pass. Images run in parallel (OpenMP).
+__attribute__((optimize("fast-math"))) static void affine_silu_rows(const float* x, float* y, const float* sc,
+                                                                   const float* sh, int rows, int C, int act) {
+  for (int p = 0; p < rows; p++) {
+    const float* r = x + (size_t)p * C;
+    float* o = y + (size_t)p * C;
+    if (act)
+      for (int c = 0; c < C; c++) {
+        float z = r[c] * sc[c] + sh[c];
+        o[c] = z / (1.f + expf(-z));
+      }
+    else
+      for (int c = 0; c < C; c++) o[c] = r[c] * sc[c] + sh[c];
+  }
+}
+
+// Per-channel Σx and Σx² of one image [HW, C] into s1, s2 (double, length C).
+static void channel_moments(const float* xb, int HW, int C, double* s1, double* s2) {
+  for (int c = 0; c < C; c++) s1[c] = s2[c] = 0;
+  for (int p = 0; p < HW; p++) {
+    const float* row = xb + (size_t)p * C;
+    for (int c = 0; c < C; c++) {
+      double v = row[c];
+      s1[c] += v;
+      s2[c] += v * v;
+    }
+  }
+}
+
 static napi_value groupnorm(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value a[10];
+  size_t argc = 11;
+  napi_value a[11];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  int B, HW, C, G;
+  int B, HW, C, G, act;
   double eps;
   float *X, *gamma, *beta, *Y, *mean;
   size_t lx, lg, lb, ly, lm;
-  if (argc != 10 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
+  if (argc != 11 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
       !get_i32(env, a[3], &G) || !get_f64(env, a[4], &eps) || !get_f32(env, a[5], &X, &lx) ||
       !get_f32(env, a[6], &gamma, &lg) || !get_f32(env, a[7], &beta, &lb) || !get_f32(env, a[8], &Y, &ly) ||
-      !get_f32(env, a[9], &mean, &lm))
+      !get_f32(env, a[9], &mean, &lm) || !get_i32(env, a[10], &act))
     return NULL;
   size_t n = (size_t)B * HW * C;
-  if (G < 1 || C % G || lx != n || ly != n || lg != (size_t)C || lb != (size_t)C || lm != (size_t)2 * B * G) {
+  if (G < 1 || C % G || lx != n || ly != n || lg != (size_t)C || lb != (size_t)C || lm != (size_t)2 * B * G ||
+      act < 0 || act > 1) {
     napi_throw_range_error(env, NULL, "groupnorm: sizes do not match");
     return NULL;
   }
   float* rstd = mean + (size_t)B * G;  // one buffer: means, then rstds
-  int cg = C / G;
-  double* s1 = (double*)malloc(sizeof(double) * 2 * G);
-  if (!s1) {
-    napi_throw_error(env, NULL, "groupnorm: out of memory");
-    return NULL;
-  }
-  double* s2 = s1 + G;
-  for (int b = 0; b < B; b++) {
-    const float* xb = X + (size_t)b * HW * C;
-    for (int g = 0; g < G; g++) s1[g] = s2[g] = 0;
-    for (int p = 0; p < HW; p++) {
-      const float* row = xb + (size_t)p * C;
-      for (int g = 0; g < G; g++) {
-        double t1 = 0, t2 = 0;
-        for (int j = 0; j < cg; j++) {
-          double v = row[g * cg + j];
-          t1 += v;
-          t2 += v * v;
+  int cg = C / G, failed = 0;
+#pragma omp parallel
+  {
+    double* s = (double*)malloc(sizeof(double) * 2 * C);
+    float* coef = (float*)malloc(sizeof(float) * 2 * C);
+    if (!s || !coef) {
+#pragma omp atomic write
+      failed = 1;
+    } else {
+#pragma omp for schedule(static)
+      for (int b = 0; b < B; b++) {
+        const float* xb = X + (size_t)b * HW * C;
+        channel_moments(xb, HW, C, s, s + C);
+        double cnt = (double)HW * cg;
+        for (int g = 0; g < G; g++) {
+          double t1 = 0, t2 = 0;
+          for (int j = 0; j < cg; j++) {
+            t1 += s[g * cg + j];
+            t2 += s[C + g * cg + j];
+          }
+          double m = t1 / cnt, var = t2 / cnt - m * m;
+          double r = 1.0 / sqrt((var > 0 ? var : 0) + eps);
+          mean[b * G + g] = (float)m;
+          rstd[b * G + g] = (float)r;
+          for (int j = 0; j < cg; j++) {
+            int c = g * cg + j;
+            coef[c] = (float)(r * gamma[c]);
+            coef[C + c] = (float)(beta[c] - m * r * gamma[c]);
+          }
         }
-        s1[g] += t1;
-        s2[g] += t2;
+        affine_silu_rows(xb, Y + (size_t)b * HW * C, coef, coef + C, HW, C, act);
       }
     }
-    double cnt = (double)HW * cg;
-    for (int g = 0; g < G; g++) {
-      double m = s1[g] / cnt, var = s2[g] / cnt - m * m;
-      mean[b * G + g] = (float)m;
-      rstd[b * G + g] = (float)(1.0 / sqrt((var > 0 ? var : 0) + eps));
-    }
-    float* yb = Y + (size_t)b * HW * C;
-    for (int p = 0; p < HW; p++) {
-      const float* row = xb + (size_t)p * C;
-      float* out = yb + (size_t)p * C;
-      for (int c = 0; c < C; c++) {
-        int g = c / cg;
-        out[c] = (row[c] - mean[b * G + g]) * rstd[b * G + g] * gamma[c] + beta[c];
-      }
-    }
+    free(s);
+    free(coef);
   }
-  free(s1);
+  if (failed) napi_throw_error(env, NULL, "groupnorm: out of memory");
   return NULL;
 }
 
+// dz = dy·SiLU'(z) with z = x·scale + shift recomputed (the fused forward kept no pre-activation).
+__attribute__((optimize("fast-math"))) static void silu_back_rows(const float* dy, const float* x, float* dz,
+                                                                 const float* sc, const float* sh, int rows, int C) {
+  for (int p = 0; p < rows; p++) {
+    size_t o = (size_t)p * C;
+    for (int c = 0; c < C; c++) {
+      float z = x[o + c] * sc[c] + sh[c];
+      float sg = 1.f / (1.f + expf(-z));
+      dz[o + c] = dy[o + c] * sg * (1.f + z * (1.f - sg));
+    }
+  }
+}
+
 // Gradient of groupnorm: with x̂ = (x − mean)·rstd and n = HW·C/G values per group,
-// dx = rstd·(dy·γ − mean_g(dy·γ) − x̂·mean_g(dy·γ·x̂)), dγ = Σ dy·x̂, dβ = Σ dy (sums over b and HW).
+// dx = rstd·(dz·γ − mean_g(dz·γ) − x̂·mean_g(dz·γ·x̂)), dγ = Σ dz·x̂, dβ = Σ dz (sums over b and HW), where
+// dz = dy, or dy·SiLU'(z) for the fused act = 1 (then β is needed to recompute z). Per image, per-channel
+// Σdz and Σdz·x give every group sum, and dx = dz·k1[c] + x·k2[g] + k3[g] is one vectorised pass.
+// Images run in parallel; each thread accumulates its own dγ, dβ, summed at the end.
 static napi_value groupnorm_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value a[11];
+  size_t argc = 13;
+  napi_value a[13];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  int B, HW, C, G;
-  float *dY, *X, *gamma, *stats, *dX, *dG, *dB;
-  size_t l1, l2, l3, l4, l5, l6, l7;
-  if (argc != 11 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
+  int B, HW, C, G, act;
+  float *dY, *X, *gamma, *beta, *stats, *dX, *dG, *dB;
+  size_t l1, l2, l3, l4, l5, l6, l7, l8;
+  if (argc != 13 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
       !get_i32(env, a[3], &G) || !get_f32(env, a[4], &dY, &l1) || !get_f32(env, a[5], &X, &l2) ||
-      !get_f32(env, a[6], &gamma, &l3) || !get_f32(env, a[7], &stats, &l4) || !get_f32(env, a[8], &dX, &l5) ||
-      !get_f32(env, a[9], &dG, &l6) || !get_f32(env, a[10], &dB, &l7))
+      !get_f32(env, a[6], &gamma, &l3) || !get_f32(env, a[7], &beta, &l8) || !get_f32(env, a[8], &stats, &l4) ||
+      !get_f32(env, a[9], &dX, &l5) || !get_f32(env, a[10], &dG, &l6) || !get_f32(env, a[11], &dB, &l7) ||
+      !get_i32(env, a[12], &act))
     return NULL;
   size_t n = (size_t)B * HW * C;
   if (G < 1 || C % G || l1 != n || l2 != n || l5 != n || l3 != (size_t)C || l6 != (size_t)C || l7 != (size_t)C ||
-      l4 != (size_t)2 * B * G) {
+      l8 != (size_t)C || l4 != (size_t)2 * B * G || act < 0 || act > 1) {
     napi_throw_range_error(env, NULL, "groupnorm_grad: sizes do not match");
     return NULL;
   }
   const float *mean = stats, *rstd = stats + (size_t)B * G;
-  int cg = C / G;
-  double* acc = (double*)calloc((size_t)2 * C + 2 * G, sizeof(double));
-  if (!acc) {
+  int cg = C / G, failed = 0;
+  double cnt = (double)HW * cg;
+  double* total = (double*)calloc((size_t)2 * C, sizeof(double));  // dγ, dβ over all threads
+  if (!total) {
     napi_throw_error(env, NULL, "groupnorm_grad: out of memory");
     return NULL;
   }
-  double *dg = acc, *db = acc + C, *m1 = acc + 2 * C, *m2 = m1 + G;
-  double cnt = (double)HW * cg;
-  for (int b = 0; b < B; b++) {
-    const float *xb = X + (size_t)b * HW * C, *dyb = dY + (size_t)b * HW * C;
-    for (int g = 0; g < G; g++) m1[g] = m2[g] = 0;
-    for (int p = 0; p < HW; p++)
-      for (int c = 0; c < C; c++) {
-        size_t i = (size_t)p * C + c;
-        int g = c / cg;
-        double xh = (xb[i] - mean[b * G + g]) * rstd[b * G + g], d = dyb[i];
-        dg[c] += d * xh;
-        db[c] += d;
-        m1[g] += d * gamma[c];
-        m2[g] += d * gamma[c] * xh;
+#pragma omp parallel
+  {
+    double* acc = (double*)calloc((size_t)4 * C, sizeof(double));  // thread's dγ, dβ; image's Σdz, Σdz·x
+    float* k = (float*)malloc(sizeof(float) * 5 * C);  // scale, shift (act), then k1, k2, k3 per channel
+    if (!acc || !k) {
+#pragma omp atomic write
+      failed = 1;
+    } else {
+      double *dg = acc, *db = acc + C, *sd = acc + 2 * C, *sdx = acc + 3 * C;
+#pragma omp for schedule(static)
+      for (int b = 0; b < B; b++) {
+        const float *xb = X + (size_t)b * HW * C, *dz = dY + (size_t)b * HW * C;
+        float* dxb = dX + (size_t)b * HW * C;
+        if (act) {  // dz into dx's memory first, then dx overwrites it in place below
+          for (int c = 0; c < C; c++) {
+            int g = c / cg;
+            float r = rstd[b * G + g], m = mean[b * G + g];
+            k[c] = r * gamma[c];
+            k[C + c] = beta[c] - m * r * gamma[c];
+          }
+          silu_back_rows(dz, xb, dxb, k, k + C, HW, C);
+          dz = dxb;
+        }
+        for (int c = 0; c < C; c++) sd[c] = sdx[c] = 0;
+        for (int p = 0; p < HW; p++) {
+          size_t o = (size_t)p * C;
+          for (int c = 0; c < C; c++) {
+            double d = dz[o + c];
+            sd[c] += d;
+            sdx[c] += d * xb[o + c];
+          }
+        }
+        for (int g = 0; g < G; g++) {
+          double m = mean[b * G + g], r = rstd[b * G + g], m1 = 0, m2 = 0;
+          for (int j = 0; j < cg; j++) {
+            int c = g * cg + j;
+            double sxh = r * (sdx[c] - m * sd[c]);  // Σ dz·x̂ over the image, channel c
+            dg[c] += sxh;
+            db[c] += sd[c];
+            m1 += gamma[c] * sd[c];
+            m2 += gamma[c] * sxh;
+            k[2 * C + c] = (float)(r * gamma[c]);
+          }
+          m1 /= cnt;
+          m2 /= cnt;
+          // dx = r·(γ dz − m1 − (x − m)·r·m2) = (rγ)·dz + (−r² m2)·x + r·(r m2 m − m1)
+          for (int j = 0; j < cg; j++) {
+            k[3 * C + g * cg + j] = (float)(-r * r * m2);
+            k[4 * C + g * cg + j] = (float)(r * (r * m2 * m - m1));
+          }
+        }
+        const float *k1 = k + 2 * C, *k2 = k + 3 * C, *k3 = k + 4 * C;
+        for (int p = 0; p < HW; p++) {
+          size_t o = (size_t)p * C;
+          for (int c = 0; c < C; c++) dxb[o + c] = k1[c] * dz[o + c] + k2[c] * xb[o + c] + k3[c];
+        }
       }
-    for (int g = 0; g < G; g++) {
-      m1[g] /= cnt;
-      m2[g] /= cnt;
+#pragma omp critical
+      for (int c = 0; c < 2 * C; c++) total[c] += acc[c];
     }
-    float* dxb = dX + (size_t)b * HW * C;
-    for (int p = 0; p < HW; p++)
-      for (int c = 0; c < C; c++) {
-        size_t i = (size_t)p * C + c;
-        int g = c / cg;
-        float r = rstd[b * G + g];
-        float xh = (xb[i] - mean[b * G + g]) * r;
-        dxb[i] = r * (float)(dyb[i] * gamma[c] - m1[g] - xh * m2[g]);
-      }
+    free(acc);
+    free(k);
   }
   for (int c = 0; c < C; c++) {
-    dG[c] = (float)dg[c];
-    dB[c] = (float)db[c];
+    dG[c] = (float)total[c];
+    dB[c] = (float)total[C + c];
   }
-  free(acc);
+  free(total);
+  if (failed) napi_throw_error(env, NULL, "groupnorm_grad: out of memory");
   return NULL;
 }
 

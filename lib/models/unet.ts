@@ -159,8 +159,15 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
     });
   const linear = (name: string, x: tf.Tensor) =>
     tf.fused.matMul({ a: x as tf.Tensor2D, b: W(`${name}.w`) as tf.Tensor2D, bias: W(`${name}.b`) });
-  const normalize = (name: string, x: tf.Tensor) =>
-    groupNorm(x as tf.Tensor4D, W(`${name}.g`) as tf.Tensor1D, W(`${name}.b`) as tf.Tensor1D, cfg.groups);
+  const normalize = (name: string, x: tf.Tensor, act: 'none' | 'silu' = 'none') =>
+    groupNorm(
+      x as tf.Tensor4D,
+      W(`${name}.g`) as tf.Tensor1D,
+      W(`${name}.b`) as tf.Tensor1D,
+      cfg.groups,
+      1e-5,
+      act,
+    );
   const sinusoid = (c: tf.Tensor1D) => {
     const half = cfg.embedDim / 2;
     const freqs = tf.tensor1d(Array.from({ length: half }, (_, i) => (1 / 10000) ** (i / half)));
@@ -168,11 +175,11 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
     return tf.concat([tf.cos(args), tf.sin(args)], 1);
   };
   const block = (name: string, x: tf.Tensor, e: tf.Tensor, s: tf.Tensor | null) => {
-    let h = conv2d(`${name}.c0`, silu(normalize(`${name}.n0`, x)));
+    let h = conv2d(`${name}.c0`, normalize(`${name}.n0`, x, 'silu'));
     let bias = linear(`${name}.emb`, e);
     if (s) bias = bias.add(linear(`${name}.step`, s));
     h = h.add(bias.reshape([bias.shape[0], 1, 1, bias.shape[1] as number]));
-    h = conv2d(`${name}.c1`, silu(normalize(`${name}.n1`, h)));
+    h = conv2d(`${name}.c1`, normalize(`${name}.n1`, h, 'silu'));
     const skip = weights.has(`${name}.skip.w`) ? conv2d(`${name}.skip`, x) : x;
     return h.add(skip).mul(Math.SQRT1_2);
   };
@@ -234,7 +241,7 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
           );
         }
       }
-      return conv2d('out', silu(normalize('out.n', h)));
+      return conv2d('out', normalize('out.n', h, 'silu'));
     });
 
   const params = [...weights.values()].reduce((a, v) => a + v.size, 0);

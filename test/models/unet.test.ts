@@ -112,35 +112,45 @@ describe('UNet teacher network', () => {
 });
 
 describe('groupNorm', () => {
-  it('fused kernels (native backend) match the op-by-op reference on cpu: values and all three gradients', async function () {
-    if (!tf.findBackendFactory(NATIVE_BACKEND)) {
-      if (process.env.SFD_REQUIRE_NATIVE === '1')
-        throw new Error('native backend required but not registered');
-      this.skip();
-    }
-    const run = () =>
-      tf.tidy(() => {
-        const x = randn([3, 5, 4, 8], 1).mul(3).add(1) as tf.Tensor4D;
-        const g = randn([8], 2) as tf.Tensor1D;
-        const b = randn([8], 3) as tf.Tensor1D;
-        const w = randn([3, 5, 4, 8], 4);
-        const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
-          groupNorm(xi as tf.Tensor4D, gi as tf.Tensor1D, bi as tf.Tensor1D, 4)
-            .mul(w)
-            .sum();
-        const y = groupNorm(x, g, b, 4);
-        return [y, ...tf.grads(f)([x, g, b])].map((t) => Array.from(t.dataSync()));
-      });
-    const prev = tf.getBackend();
-    await tf.setBackend(NATIVE_BACKEND);
-    const ours = run();
-    await tf.setBackend('cpu');
-    const ref = run();
-    await tf.setBackend(prev);
-    ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
-      assertClose(ours[i], ref[i], 1e-4, 1e-4, what);
+  for (const act of ['none', 'silu'] as const)
+    it(`fused kernels (native backend) match the op-by-op reference on cpu: values and all three gradients (act ${act})`, async function () {
+      if (!tf.findBackendFactory(NATIVE_BACKEND)) {
+        if (process.env.SFD_REQUIRE_NATIVE === '1')
+          throw new Error('native backend required but not registered');
+        this.skip();
+      }
+      // odd sizes, batch 1 and 3, 2 channels per group and 1 (groups = channels)
+      for (const [shape, groups] of [
+        [[3, 5, 4, 8], 4],
+        [[1, 3, 7, 6], 6],
+      ] as const) {
+        const c = shape[3];
+        const run = () =>
+          tf.tidy(() => {
+            const x = randn([...shape], 1)
+              .mul(3)
+              .add(1) as tf.Tensor4D;
+            const g = randn([c], 2) as tf.Tensor1D;
+            const b = randn([c], 3) as tf.Tensor1D;
+            const w = randn([...shape], 4);
+            const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
+              groupNorm(xi as tf.Tensor4D, gi as tf.Tensor1D, bi as tf.Tensor1D, groups, 1e-5, act)
+                .mul(w)
+                .sum();
+            const y = groupNorm(x, g, b, groups, 1e-5, act);
+            return [y, ...tf.grads(f)([x, g, b])].map((t) => Array.from(t.dataSync()));
+          });
+        const prev = tf.getBackend();
+        await tf.setBackend(NATIVE_BACKEND);
+        const ours = run();
+        await tf.setBackend('cpu');
+        const ref = run();
+        await tf.setBackend(prev);
+        ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
+          assertClose(ours[i], ref[i], 1e-4, 1e-4, `${what} [${shape}] ${groups} groups`);
+        });
+      }
     });
-  });
 
   it('normalises each group to zero mean and unit variance (reference)', () => {
     const x = randn([2, 4, 4, 6], 9).mul(5).add(2) as tf.Tensor4D;

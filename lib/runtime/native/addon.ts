@@ -53,6 +53,8 @@ export interface NativeAddon {
     beta: Float32Array,
     y: Float32Array,
     stats: Float32Array,
+    /** 1: the output is SiLU of the normalised x. */
+    silu: number,
   ): void;
   groupnormGrad(
     b: number,
@@ -62,10 +64,13 @@ export interface NativeAddon {
     dy: Float32Array,
     x: Float32Array,
     gamma: Float32Array,
+    beta: Float32Array,
     stats: Float32Array,
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
+    /** 1: the forward was the fused GroupNorm + SiLU. */
+    silu: number,
   ): void;
   /** Splits [rows, Σ widths] along its last axis into the given outputs. */
   splitLast(x: Float32Array, rows: number, outs: Float32Array[]): void;

@@ -283,17 +283,29 @@ export function nativeKernels(
         gamma: tf.TensorInfo;
         beta: tf.TensorInfo;
       };
-      const { groups, eps } = args.attrs as { groups: number; eps: number };
+      const { groups, eps, silu } = args.attrs as { groups: number; eps: number; silu: number };
       const be = args.backend as MathBackendCPU;
       const { b, hw, c } = groupShape(x, groups);
       const y = new Float32Array(b * hw * c);
       const stats = new Float32Array(2 * b * groups);
-      addon.groupnorm(b, hw, c, groups, eps, values(be, x), values(be, gamma), values(be, beta), y, stats);
+      addon.groupnorm(
+        b,
+        hw,
+        c,
+        groups,
+        eps,
+        values(be, x),
+        values(be, gamma),
+        values(be, beta),
+        y,
+        stats,
+        silu ? 1 : 0,
+      );
       return [be.makeTensorInfo(x.shape, 'float32', y), be.makeTensorInfo([2, b, groups], 'float32', stats)];
     },
     SfdGroupNormGrad: (args) => {
-      const { dy, x, gamma, stats } = args.inputs as Record<string, tf.TensorInfo>;
-      const { groups } = args.attrs as { groups: number };
+      const { dy, x, gamma, beta, stats } = args.inputs as Record<string, tf.TensorInfo>;
+      const { groups, silu } = args.attrs as { groups: number; silu: number };
       const be = args.backend as MathBackendCPU;
       const { b, hw, c } = groupShape(x, groups);
       const dx = new Float32Array(b * hw * c);
@@ -307,10 +319,12 @@ export function nativeKernels(
         values(be, dy),
         values(be, x),
         values(be, gamma),
+        values(be, beta),
         values(be, stats),
         dx,
         dg,
         db,
+        silu ? 1 : 0,
       );
       return [
         be.makeTensorInfo(x.shape, 'float32', dx),
