@@ -255,6 +255,13 @@ static int conv_stride1(const ConvGeom* g, int kind, const float* P, const float
   return 1;
 }
 
+// Below this many input channels a stride-1 conv uses im2col (one GEMM with K = fH·fW·C) instead of one
+// GEMM per tap (K = C, too thin for the BLAS kernels). SFD_NATIVE_TAP_MIN_C overrides it (benchmarks, tests).
+static int tap_min_channels(void) {
+  const char* e = getenv("SFD_NATIVE_TAP_MIN_C");
+  return e ? atoi(e) : 0;
+}
+
 // op(geom..., kind, P, Q, OUT): kind 0 = forward (P=x, Q=filter, OUT=y), 1 = dx (P=dy, Q=filter, OUT=dx),
 // 2 = dW (P=x, Q=dy, OUT=dW). Shapes: x [B,inH,inW,inC], filter [fH,fW,inC,outC], y/dy [B,outH,outW,outC].
 static napi_value conv2d(napi_env env, napi_callback_info info) {
@@ -289,7 +296,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "conv2d: buffer sizes do not match the geometry");
     return NULL;
   }
-  if (g.sH == 1 && g.sW == 1 && !is_pointwise(&g)) {
+  if (g.sH == 1 && g.sW == 1 && !is_pointwise(&g) && g.inC >= tap_min_channels()) {
     if (!conv_stride1(&g, kind, P, Q, O)) napi_throw_error(env, NULL, "conv2d: out of memory");
     return NULL;
   }
