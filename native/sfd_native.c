@@ -430,6 +430,41 @@ static napi_value unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Softmax over the last axis of a [rows, n] view: one pass for the max, one for exp and its sum, one scale.
+__attribute__((optimize("fast-math"))) static void softmax_rows(const float* x, float* y, size_t rows, size_t n) {
+#pragma omp parallel for if (rows * n >= PAR_MIN) schedule(static)
+  for (size_t r = 0; r < rows; r++) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    float m = xr[0];
+    for (size_t i = 1; i < n; i++) m = xr[i] > m ? xr[i] : m;
+    float s = 0.f;
+    for (size_t i = 0; i < n; i++) {
+      yr[i] = expf(xr[i] - m);
+      s += yr[i];
+    }
+    float inv = 1.f / s;
+    for (size_t i = 0; i < n; i++) yr[i] *= inv;
+  }
+}
+
+// softmax(n, X, OUT): X and OUT hold rows of n values.
+static napi_value softmax(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int n;
+  float *X, *O;
+  size_t lx, lo;
+  if (argc != 3 || !get_i32(env, a[0], &n) || !get_f32(env, a[1], &X, &lx) || !get_f32(env, a[2], &O, &lo)) return NULL;
+  if (n < 1 || lx != lo || lx % (size_t)n != 0) {
+    napi_throw_range_error(env, NULL, "softmax: row length does not divide the sizes");
+    return NULL;
+  }
+  softmax_rows(X, O, lx / n, n);
+  return NULL;
+}
+
 // siluGrad(DY, X, DX)
 static napi_value silu_grad(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -808,8 +843,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"splitLast", NULL, split_last, NULL, NULL, NULL, napi_default, NULL},
       {"siluGrad", NULL, silu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"concatLast", NULL, concat_last, NULL, NULL, NULL, napi_default, NULL},
+      {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 11, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 

@@ -198,7 +198,7 @@ describe('native BLAS backend', () => {
     }
   });
 
-  it('add/sub/mul/div, sigmoid and sum match the cpu kernels, broadcasting and fallbacks included', async () => {
+  it('add/sub/mul/div, sigmoid, softmax and sum match the cpu kernels, broadcasting and fallbacks included', async () => {
     const pairs: [number[], number[]][] = [
       [
         [2, 3, 4],
@@ -244,6 +244,17 @@ describe('native BLAS backend', () => {
           ),
         );
         out.push(Array.from(tf.sigmoid(randn([3, 7], 99).mul(10)).dataSync()));
+        // large logits: only a max-subtracted softmax stays finite
+        for (const [shape, scale] of [
+          [[3, 7], 1],
+          [[2, 5, 64], 60],
+          [[1, 1], 3],
+        ] as [number[], number][]) {
+          const logits = randn(shape, 120).mul(scale);
+          out.push(Array.from(tf.softmax(logits).dataSync()));
+          const g = tf.grad((t: tf.Tensor) => tf.softmax(t).mul(randn(shape, 121)).sum())(logits);
+          out.push(Array.from(g.dataSync()));
+        }
         sums.forEach(([shape, axis, keep], i) => {
           const t = tf.sum(randn(shape, 200 + i), axis, keep);
           out.push([...t.shape, ...Array.from(t.dataSync())]);

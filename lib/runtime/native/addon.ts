@@ -39,6 +39,8 @@ export interface NativeAddon {
   ): void;
   /** op 0 sigmoid, 1 SiLU. */
   unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** Softmax over rows of n values. */
+  softmax(n: number, x: Float32Array, out: Float32Array): void;
   /** Sum of x viewed as [outer, mid, inner] over mid, into [outer, inner], accumulated in double. */
   sum(outer: number, mid: number, inner: number, x: Float32Array, out: Float32Array): void;
   /** GroupNorm of x [b, hw, c] in g groups; `stats` receives b·g means then b·g reciprocal stds. */

@@ -254,6 +254,20 @@ export function nativeKernels(
       addon.siluGrad(values(be, dy), values(be, x), dx);
       return be.makeTensorInfo(x.shape, 'float32', dx);
     },
+    // tfjs composes softmax from five kernels (max, sub, exp, sum, div); one pass per row here
+    Softmax: withFallback('Softmax', (args) => {
+      const { logits } = args.inputs as { logits: tf.TensorInfo };
+      const { dim } = args.attrs as unknown as tf.SoftmaxAttrs;
+      const n = logits.shape[logits.shape.length - 1];
+      const last = dim === -1 || dim === logits.shape.length - 1;
+      if (logits.dtype !== 'float32' || !last || !(n > 0)) return null;
+      const be = args.backend as MathBackendCPU;
+      const x = values(be, logits);
+      const out = new Float32Array(x.length);
+      if (out.length === 0) return null;
+      addon.softmax(n, x, out);
+      return be.makeTensorInfo(logits.shape, 'float32', out);
+    }),
     Concat: withFallback('Concat', (args) => {
       const xs = args.inputs as unknown as tf.TensorInfo[];
       const { axis } = args.attrs as unknown as tf.ConcatAttrs;
