@@ -465,6 +465,46 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Nearest-neighbour upsampling by integer factors (kh, kw) of NHWC x [B,H,W,C], and its gradient (the sum of
+// each kh×kw block of dy). upsample(B, H, W, C, kh, kw, grad, IN, OUT): grad 0 maps x → y, 1 maps dy → dx.
+static napi_value upsample(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int d[7];
+  float *In, *Out;
+  size_t li, lo;
+  if (argc != 9) return NULL;
+  for (int i = 0; i < 7; i++)
+    if (!get_i32(env, a[i], &d[i])) return NULL;
+  if (!get_f32(env, a[7], &In, &li) || !get_f32(env, a[8], &Out, &lo)) return NULL;
+  int B = d[0], H = d[1], W = d[2], C = d[3], kh = d[4], kw = d[5], grad = d[6];
+  size_t small = (size_t)B * H * W * C, big = small * kh * kw;
+  if (B < 1 || H < 1 || W < 1 || C < 1 || kh < 1 || kw < 1 || li != (grad ? big : small) || lo != (grad ? small : big)) {
+    napi_throw_range_error(env, NULL, "upsample: sizes do not match the geometry");
+    return NULL;
+  }
+  int OH = H * kh, OW = W * kw;
+#pragma omp parallel for if (big >= PAR_MIN) schedule(static)
+  for (int b = 0; b < B; b++) {
+    if (!grad) {
+      for (int i = 0; i < OH; i++)
+        for (int j = 0; j < OW; j++)
+          memcpy(Out + (((size_t)b * OH + i) * OW + j) * C, In + (((size_t)b * H + i / kh) * W + j / kw) * C, sizeof(float) * C);
+    } else {
+      float* dx = Out + (size_t)b * H * W * C;
+      memset(dx, 0, sizeof(float) * H * W * C);
+      for (int i = 0; i < OH; i++)
+        for (int j = 0; j < OW; j++) {
+          const float* src = In + (((size_t)b * OH + i) * OW + j) * C;
+          float* dst = dx + ((size_t)(i / kh) * W + j / kw) * C;
+          for (int c = 0; c < C; c++) dst[c] += src[c];
+        }
+    }
+  }
+  return NULL;
+}
+
 // siluGrad(DY, X, DX)
 static napi_value silu_grad(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -844,6 +884,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"siluGrad", NULL, silu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"concatLast", NULL, concat_last, NULL, NULL, NULL, napi_default, NULL},
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"upsample", NULL, upsample, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

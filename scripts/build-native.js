@@ -13,9 +13,13 @@ const r = spawnSync(process.execPath, [gyp, 'rebuild'], {
 if (r.status === 0) {
   console.log('sfd-lab: native BLAS backend built (build/Release/sfd_native.node)');
 } else {
-  const why = `${r.stderr || ''}${r.stdout || ''}`.trim().split('\n').slice(-6).join('\n');
+  const lines = `${r.stderr || ''}${r.stdout || ''}`.trim().split('\n');
+  // the compiler's own error lines say why; node-gyp's trailer only says that it failed
+  const errors = lines.filter((l) => /error/i.test(l) && !/^gyp ERR!/.test(l));
+  const why = (errors.length ? errors.slice(0, 6) : lines.slice(-6)).join('\n');
   console.warn(`sfd-lab: native BLAS backend not built; the wasm backend will be used instead.\n${why}`);
-  console.warn(
-    'sfd-lab: to get it, install a BLAS with headers (Debian: apt-get install libopenblas-dev) and rerun npm ci',
-  );
+  if (/cblas\.h|lopenblas|lblas/.test(lines.join('\n')))
+    console.warn(
+      'sfd-lab: to get it, install a BLAS with headers (Debian: apt-get install libopenblas-dev) and rerun npm ci',
+    );
 }

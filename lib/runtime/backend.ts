@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerConv2dBackpropFilter } from './kernels/conv2dBackpropFilter';
+import { fixCpuResizeNearestNeighborGrad } from './kernels/resizeNearestNeighborGrad';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/register';
+
+// tfjs's cpu kernel for this gradient is wrong for batches > 1 (see the file); fixed before anything trains
+fixCpuResizeNearestNeighborGrad();
 
 /**
  * Backends in order of preference; the first that loads and initialises is used. `native` is tfjs's cpu

@@ -93,6 +93,41 @@ describe('UNet teacher network', () => {
     pos.dispose();
   });
 
+  it("the gradient of a batch is the sum of its images' gradients (images are independent in the UNet)", () => {
+    // A kernel that mixes up images in its gradient (tfjs's cpu ResizeNearestNeighborGrad did, for every
+    // image after the first) breaks this while leaving single-image gradient checks intact.
+    const u = createUNet({ ...SMALL, channels: [8, 16, 16], positional: true }, 3);
+    const x = randn([3, 8, 8, 1], 4);
+    const r = randn([3, 8, 8, 1], 5);
+    const c = tf.tensor1d([-0.5, 0.1, 0.7]);
+    const vars = [...u.weights.values()];
+    // random weights everywhere: with the zero-initialised output conv every other gradient would be 0
+    tf.tidy(() => {
+      vars.forEach((v, k) => {
+        v.assign(randn(v.shape, 100 + k).mul(0.3));
+      });
+    });
+    const gradsOf = (lo: number, n: number) => {
+      const { grads } = tf.variableGrads(
+        () =>
+          u
+            .net(x.slice(lo, n), c.slice(lo, n) as tf.Tensor1D)
+            .mul(r.slice(lo, n))
+            .sum() as tf.Scalar,
+        vars,
+      );
+      return vars.map((v) => grads[v.name]);
+    };
+    const batch = gradsOf(0, 3);
+    const perImage = [0, 1, 2].map((i) => gradsOf(i, 1));
+    batch.forEach((g, k) => {
+      const summed = perImage[0][k].add(perImage[1][k]).add(perImage[2][k]);
+      assertClose(Array.from(g.dataSync()), Array.from(summed.dataSync()), 1e-3, 1e-5, `weight ${k}`);
+    });
+    tf.dispose([x, r, c, ...batch, ...perImage.flat()]);
+    u.dispose();
+  });
+
   it('rejects inputs of the wrong shape and inconsistent configs with clear errors', () => {
     const u = createUNet(SMALL, 1);
     const x = tf.zeros([2, 16, 16, 1]);

@@ -298,6 +298,33 @@ describe('native BLAS backend', () => {
     });
   });
 
+  it('nearest-neighbour upsampling and its gradient match the cpu kernels (other resizes fall back)', async () => {
+    const cases: [number[], [number, number], boolean, boolean][] = [
+      [[2, 3, 4, 5], [6, 8], false, false],
+      [[1, 2, 3, 1], [8, 6], false, false],
+      [[1, 3, 3, 2], [3, 3], false, false], // factor 1
+      [[1, 3, 4, 2], [5, 7], false, false], // not integer: fallback
+      [[1, 3, 4, 2], [6, 8], true, false], // align corners: fallback
+      [[1, 3, 4, 2], [6, 8], false, true], // half-pixel centres: fallback
+    ];
+    const outputs = () =>
+      tf.tidy(() =>
+        cases.flatMap(([shape, size, align, half], i) => {
+          const x = randn(shape, 300 + i) as tf.Tensor4D;
+          const up = (t: tf.Tensor) => tf.image.resizeNearestNeighbor(t as tf.Tensor4D, size, align, half);
+          const dy = randn([shape[0], size[0], size[1], shape[3]], 400 + i);
+          const dx = tf.grad((t: tf.Tensor) => up(t).mul(dy).sum())(x);
+          return [Array.from(up(x).dataSync()), Array.from(dx.dataSync())];
+        }),
+      );
+    const ours = await onBackend(NATIVE_BACKEND, outputs);
+    const ref = await onBackend('cpu', outputs);
+    assert.equal(ours.length, ref.length);
+    ours.forEach((o, i) => {
+      assertClose(o, ref[i], 1e-6, 1e-6, `output ${i}`);
+    });
+  });
+
   it('an unsupported case (fused prelu) falls back to the cpu kernel instead of failing', async () => {
     const ours = await onBackend(NATIVE_BACKEND, () =>
       tf.tidy(() =>

@@ -41,6 +41,18 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array): void;
   /** Softmax over rows of n values. */
   softmax(n: number, x: Float32Array, out: Float32Array): void;
+  /** Nearest-neighbour upsampling of NHWC [b,h,w,c] by integer factors; grad 1 maps dy to dx (block sums). */
+  upsample(
+    b: number,
+    h: number,
+    w: number,
+    c: number,
+    kh: number,
+    kw: number,
+    grad: number,
+    input: Float32Array,
+    out: Float32Array,
+  ): void;
   /** Sum of x viewed as [outer, mid, inner] over mid, into [outer, inner], accumulated in double. */
   sum(outer: number, mid: number, inner: number, x: Float32Array, out: Float32Array): void;
   /** GroupNorm of x [b, hw, c] in g groups; `stats` receives b·g means then b·g reciprocal stds. */

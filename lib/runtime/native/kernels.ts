@@ -229,6 +229,23 @@ export function nativeKernels(
     (args) =>
       f(args) ?? cpu(name)(args);
 
+  /**
+   * Integer factors of a nearest-neighbour resize that is an exact upsampling (power-of-two factors, so
+   * tfjs's floor(i · in/out) is exactly i / k), or null: such a resize copies each pixel into a k×k block.
+   */
+  const upsampleFactors = (
+    x: tf.TensorInfo,
+    size: [number, number],
+    attrs: { alignCorners: boolean; halfPixelCenters: boolean },
+  ): [number, number] | null => {
+    if (x.dtype !== 'float32' || x.shape.length !== 4 || attrs.alignCorners || attrs.halfPixelCenters)
+      return null;
+    const [, h, w, c] = x.shape;
+    const k = [size[0] / h, size[1] / w];
+    const pow2 = (v: number) => Number.isInteger(v) && v >= 1 && (v & (v - 1)) === 0;
+    return pow2(k[0]) && pow2(k[1]) && x.shape[0] * c > 0 ? [k[0], k[1]] : null;
+  };
+
   const groupShape = (x: tf.TensorInfo, groups: number) => {
     const [b, h, w, c] = x.shape;
     if (x.shape.length !== 4 || c % groups !== 0)
@@ -267,6 +284,31 @@ export function nativeKernels(
       if (out.length === 0) return null;
       addon.softmax(n, x, out);
       return be.makeTensorInfo(logits.shape, 'float32', out);
+    }),
+    ResizeNearestNeighbor: withFallback('ResizeNearestNeighbor', (args) => {
+      const { images } = args.inputs as { images: tf.TensorInfo };
+      const { size } = args.attrs as unknown as tf.ResizeNearestNeighborAttrs;
+      const f = upsampleFactors(images, size, args.attrs as unknown as tf.ResizeNearestNeighborAttrs);
+      if (!f) return null;
+      const be = args.backend as MathBackendCPU;
+      const [b, h, w, c] = images.shape;
+      const out = new Float32Array(b * size[0] * size[1] * c);
+      addon.upsample(b, h, w, c, f[0], f[1], 0, values(be, images), out);
+      return be.makeTensorInfo([b, size[0], size[1], c], 'float32', out);
+    }),
+    ResizeNearestNeighborGrad: withFallback('ResizeNearestNeighborGrad', (args) => {
+      const { images, dy } = args.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
+      const f = upsampleFactors(
+        images,
+        [dy.shape[1], dy.shape[2]],
+        args.attrs as unknown as tf.ResizeNearestNeighborGradAttrs,
+      );
+      if (!f || dy.dtype !== 'float32') return null;
+      const be = args.backend as MathBackendCPU;
+      const [b, h, w, c] = images.shape;
+      const dx = new Float32Array(b * h * w * c);
+      addon.upsample(b, h, w, c, f[0], f[1], 1, values(be, dy), dx);
+      return be.makeTensorInfo(images.shape, 'float32', dx);
     }),
     Concat: withFallback('Concat', (args) => {
       const xs = args.inputs as unknown as tf.TensorInfo[];

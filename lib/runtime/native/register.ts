@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { fixCpuResizeNearestNeighborGrad } from '../kernels/resizeNearestNeighborGrad';
 import { loadAddon } from './addon';
 import { nativeKernels } from './kernels';
 
@@ -14,6 +15,7 @@ export function registerNativeBackend(): void {
   if (tf.findBackendFactory(NATIVE_BACKEND)) return;
   const { addon, reason } = loadAddon();
   if (!addon) throw new Error(reason);
+  fixCpuResizeNearestNeighborGrad(); // native inherits cpu kernels, and falls back to this one
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k.kernelFunc]));
   const cpu = (name: string) => {
     const f = cpuKernels.get(name);
