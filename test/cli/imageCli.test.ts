@@ -163,6 +163,11 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     for (const row of out.denoising) assert.ok(row.mse > 0 && row.linearMse > 0);
     const card = JSON.parse(readFileSync(join(copy, 'model.json'), 'utf8'));
     assert.deepEqual(card.evaluation.at(-1).denoising, out.denoising);
+    // measuring the same setting again replaces the entry instead of adding a duplicate
+    assert.equal(sfd(['eval', '--teacher', copy, '--denoising', '--n', '20', '--record']).status, 0);
+    const again = JSON.parse(readFileSync(join(copy, 'model.json'), 'utf8'));
+    assert.equal(again.evaluation.length, card.evaluation.length);
+    assert.equal(again.evaluation.filter((e: { n: number }) => e.n === 20).length, 1);
     const bad = sfd(['eval', '--denoising', '--real', 'train']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--denoising needs --teacher/);
