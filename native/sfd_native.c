@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_geom.h"
+
 #define CHECK(env, call)                                              \
   if ((call) != napi_ok) {                                            \
     napi_throw_error((env), NULL, "sfd_native: N-API call failed"); \
@@ -82,8 +84,8 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
 
 // Grow-only scratch buffers reused across calls: fresh multi-MB mallocs cost a page fault per 4 KB on
 // every convolution, which measured as much as the GEMMs themselves.
-static float* scratch_buf[2];
-static size_t scratch_len[2];
+static float* scratch_buf[3];
+static size_t scratch_len[3];
 static float* scratch(int slot, size_t n) {
   if (scratch_len[slot] < n) {
     free(scratch_buf[slot]);
@@ -93,9 +95,6 @@ static float* scratch(int slot, size_t n) {
   return scratch_buf[slot];
 }
 
-typedef struct {
-  int batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padT, padL;
-} ConvGeom;
 
 // args[first..first+14] hold the geometry, in ConvGeom's order.
 static int get_geom(napi_env env, napi_value* a, ConvGeom* g) {
@@ -174,63 +173,78 @@ static int is_pointwise(const ConvGeom* g) {
 }
 
 
-// Stride-1 convolutions without im2col. With the input zero-padded to Hp×Wp (Hp = outH + (fH−1)·dH), output
-// pixel (b, oh, ow) sits at padded row p = (b·Hp + oh)·Wp + ow, and filter tap (kh, kw) reads padded row
-// p + kh·dH·Wp + kw·dW. So each tap is ONE GEMM over the whole batch, with the input pointer shifted by the
-// tap's offset; rows with oh ≥ outH or ow ≥ outW are scratch. 9 GEMMs replace a 9× larger im2col copy.
+// Stride-1 convolutions with a row-wise im2col. With the input zero-padded to Hp×Wp (Hp = outH + (fH−1)·dH),
+// output pixel (b, oh, ow) sits at padded row p = (b·Hp + oh)·Wp + ow, and filter tap (kh, kw) reads padded
+// row p + kh·dH·Wp + kw·dW. The buffer xw holds, for every padded row p, the fW rows p + kw·dW side by side
+// (fW·C values: one filter row's window), so filter row kh is ONE GEMM over the whole batch with K = fW·C,
+// reading xw from row p + kh·dH·Wp; rows with oh ≥ outH or ow ≥ outW are scratch. Against one GEMM per tap
+// (K = C) the GEMMs are fW× deeper and the output is accumulated fH rather than fH·fW times; against a full
+// im2col the copy is fH× smaller.
 static int conv_stride1_chunk(const ConvGeom* g, int kind, const float* P, const float* Q, float* O, float dwBeta) {
   int Hp = g->outH + (g->fH - 1) * g->dH, Wp = g->outW + (g->fW - 1) * g->dW;
-  size_t rowsAll = (size_t)g->batch * Hp * Wp;
-  size_t maxOff = (size_t)(g->fH - 1) * g->dH * Wp + (size_t)(g->fW - 1) * g->dW;
-  int M = (int)(rowsAll - maxOff);
-  int C = g->inC, F = g->outC;
-  float* xp = scratch(0, rowsAll * C);  // padded input (or its gradient)
-  float* yp = scratch(1, rowsAll * F);  // output (or dy) in padded row layout
-  if (!xp || !yp) return 0;
-  memset(xp, 0, sizeof(float) * rowsAll * C);
-  memset(yp, 0, sizeof(float) * rowsAll * F);
-  // copies between an unpadded [B,h,w,c] tensor and a padded-row buffer; offset (top, left) into the padding
+  int C = g->inC, F = g->outC, KW = g->fW * C;
+  size_t R = (size_t)g->batch * Hp * Wp;      // padded rows
+  size_t Rw = R - (size_t)(g->fW - 1) * g->dW;  // rows of xw (each needs fW padded rows from p on)
+  int M = (int)(Rw - (size_t)(g->fH - 1) * g->dH * Wp);
+  size_t rowStep = (size_t)g->dH * Wp;  // xw rows between two filter rows
+  float* xp = scratch(0, R * C);   // padded input
+  float* xw = scratch(1, Rw * KW);  // row windows of xp (or, for dx, their gradient)
+  float* yp = scratch(2, R * F);   // output (or dy) in padded row layout
+  if (!xp || !xw || !yp) return 0;
 #define FOR_PIXELS(h, w)                 \
   for (int b = 0; b < g->batch; b++)     \
     for (int i = 0; i < (h); i++)        \
       for (int j = 0; j < (w); j++)
-  if (kind != 1) {  // forward and dW read x
+  if (kind != 1) {  // forward and dW read x: pad it, then gather the row windows
+    memset(xp, 0, sizeof(float) * R * C);
     FOR_PIXELS(g->inH, g->inW) {
       int pi = i + g->padT, pj = j + g->padL;
       if (pi >= Hp || pj >= Wp) continue;
       memcpy(xp + (((size_t)b * Hp + pi) * Wp + pj) * C, P + (((size_t)b * g->inH + i) * g->inW + j) * C, sizeof(float) * C);
     }
+    if (g->dW == 1)  // the window of row p is rows p … p + fW − 1: contiguous
+      for (size_t p = 0; p < Rw; p++) memcpy(xw + p * KW, xp + p * C, sizeof(float) * KW);
+    else
+      for (size_t p = 0; p < Rw; p++)
+        for (int kw = 0; kw < g->fW; kw++)
+          memcpy(xw + p * KW + (size_t)kw * C, xp + (p + (size_t)kw * g->dW) * C, sizeof(float) * C);
   }
-  if (kind != 0) {  // dx and dW read dy
+  if (kind != 0) {  // dx and dW read dy; its scratch rows must be zero (they enter the products)
     const float* dy = kind == 1 ? P : Q;
+    memset(yp, 0, sizeof(float) * R * F);
     FOR_PIXELS(g->outH, g->outW) {
       memcpy(yp + (((size_t)b * Hp + i) * Wp + j) * F, dy + (((size_t)b * g->outH + i) * g->outW + j) * F, sizeof(float) * F);
     }
   }
-  for (int kh = 0; kh < g->fH; kh++)
-    for (int kw = 0; kw < g->fW; kw++) {
-      size_t off = (size_t)kh * g->dH * Wp + (size_t)kw * g->dW;
-      const float* W = Q;
-      size_t tap = ((size_t)kh * g->fW + kw) * C * F;
-      if (kind == 0)  // y += x_shift · W_tap
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, F, C, 1.f, xp + off * C, C, W + tap, F, 1.f, yp, F);
-      else if (kind == 1)  // dx_shift += dy · W_tapᵀ
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, C, F, 1.f, yp, F, W + tap, F, 1.f, xp + off * C, C);
-      else  // dW_tap = x_shiftᵀ · dy
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, F, M, 1.f, xp + off * C, C, yp, F, dwBeta, O + tap, F);
-    }
+  if (kind == 1) memset(xw, 0, sizeof(float) * Rw * KW);
+  for (int kh = 0; kh < g->fH; kh++) {
+    const float* Wk = Q + (size_t)kh * KW * F;  // filter row kh: [fW·C, F], contiguous in [fH, fW, C, F]
+    size_t off = (size_t)kh * rowStep * KW;
+    if (kind == 0)  // y (+)= xw_shift · W_kh; the first filter row initialises every row of y that is read
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, F, KW, 1.f, xw + off, KW, Wk, F, kh ? 1.f : 0.f, yp, F);
+    else if (kind == 1)  // dxw_shift += dy · W_khᵀ
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, KW, F, 1.f, yp, F, Wk, F, 1.f, xw + off, KW);
+    else  // dW_kh (+)= xw_shiftᵀ · dy
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, KW, F, M, 1.f, xw + off, KW, yp, F, dwBeta,
+                  O + (size_t)kh * KW * F, F);
+  }
   if (kind == 0) {
     FOR_PIXELS(g->outH, g->outW) {
       memcpy(O + (((size_t)b * g->outH + i) * g->outW + j) * F, yp + (((size_t)b * Hp + i) * Wp + j) * F, sizeof(float) * F);
     }
-  } else if (kind == 1) {
+  } else if (kind == 1) {  // dx at padded row q: the sum over kw of window kw of xw row q − kw·dW
     FOR_PIXELS(g->inH, g->inW) {
       int pi = i + g->padT, pj = j + g->padL;
       float* dst = O + (((size_t)b * g->inH + i) * g->inW + j) * C;
-      if (pi >= Hp || pj >= Wp)
-        memset(dst, 0, sizeof(float) * C);  // never read by any output pixel
-      else
-        memcpy(dst, xp + (((size_t)b * Hp + pi) * Wp + pj) * C, sizeof(float) * C);
+      memset(dst, 0, sizeof(float) * C);
+      if (pi >= Hp || pj >= Wp) continue;  // never read by any output pixel
+      size_t q = ((size_t)b * Hp + pi) * Wp + pj;
+      for (int kw = 0; kw < g->fW; kw++) {
+        size_t back = (size_t)kw * g->dW;
+        if (q < back || q - back >= Rw) continue;
+        const float* src = xw + (q - back) * KW + (size_t)kw * C;
+        for (int c = 0; c < C; c++) dst[c] += src[c];
+      }
     }
   }
 #undef FOR_PIXELS
@@ -239,7 +253,8 @@ static int conv_stride1_chunk(const ConvGeom* g, int kind, const float* P, const
 
 // Runs the stride-1 path on chunks of images, so its buffers stay a few MB (cache- and TLB-friendly).
 static int conv_stride1(const ConvGeom* g, int kind, const float* P, const float* Q, float* O) {
-  size_t perImage = (size_t)(g->outH + (g->fH - 1) * g->dH) * (g->outW + (g->fW - 1) * g->dW) * (g->inC + g->outC);
+  size_t perImage =
+      (size_t)(g->outH + (g->fH - 1) * g->dH) * (g->outW + (g->fW - 1) * g->dW) * ((1 + g->fW) * g->inC + g->outC);
   int chunk = (int)(chunk_budget(4u << 20) / (perImage ? perImage : 1));
   if (chunk < 1) chunk = 1;
   size_t xs = (size_t)g->inH * g->inW * g->inC, ys = (size_t)g->outH * g->outW * g->outC;
@@ -260,6 +275,17 @@ static int conv_stride1(const ConvGeom* g, int kind, const float* P, const float
 static int tap_min_channels(void) {
   const char* e = getenv("SFD_NATIVE_TAP_MIN_C");
   return e ? atoi(e) : 0;
+}
+
+// Which code runs convolutions: 1 = oneDNN where the addon was built with it (the default), 0 = the BLAS
+// paths below. SFD_NATIVE_CONV=blas selects them (benchmarks, tests).
+static int conv_engine(void) {
+#ifdef SFD_DNNL
+  const char* e = getenv("SFD_NATIVE_CONV");
+  return e && !strcmp(e, "blas") ? 0 : 1;
+#else
+  return 0;
+#endif
 }
 
 // op(geom..., kind, P, Q, OUT): kind 0 = forward (P=x, Q=filter, OUT=y), 1 = dx (P=dy, Q=filter, OUT=dx),
@@ -296,6 +322,9 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "conv2d: buffer sizes do not match the geometry");
     return NULL;
   }
+#ifdef SFD_DNNL
+  if (conv_engine() == 1 && dnnl_conv(&g, kind, P, Q, O)) return NULL;
+#endif
   if (g.sH == 1 && g.sW == 1 && !is_pointwise(&g) && g.inC >= tap_min_channels()) {
     if (!conv_stride1(&g, kind, P, Q, O)) napi_throw_error(env, NULL, "conv2d: out of memory");
     return NULL;
@@ -502,6 +531,63 @@ static napi_value upsample(napi_env env, napi_callback_info info) {
         }
     }
   }
+  return NULL;
+}
+
+// One Adam update of a weight tensor in a single pass (tfjs would run ~12 kernels, each a full pass):
+// m' = β1·m + (1−β1)·g, v' = β2·v + (1−β2)·g², p' = p − step·m' / (√(v'/c2) + ε).
+// adam(step, beta1, beta2, eps, c2, P, M, V, G, P2, M2, V2)
+static napi_value adam(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value a[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  double h[5];
+  float* t[7];
+  size_t len[7];
+  if (argc != 12) return NULL;
+  for (int i = 0; i < 5; i++)
+    if (!get_f64(env, a[i], &h[i])) return NULL;
+  for (int i = 0; i < 7; i++)
+    if (!get_f32(env, a[5 + i], &t[i], &len[i])) return NULL;
+  for (int i = 1; i < 7; i++)
+    if (len[i] != len[0]) {
+      napi_throw_range_error(env, NULL, "adam: sizes differ");
+      return NULL;
+    }
+  const float step = (float)h[0], b1 = (float)h[1], b2 = (float)h[2], eps = (float)h[3], invC2 = (float)(1.0 / h[4]);
+  const float *P = t[0], *M = t[1], *V = t[2], *G = t[3];
+  float *P2 = t[4], *M2 = t[5], *V2 = t[6];
+  size_t n = len[0];
+#pragma omp parallel for if (n >= PAR_MIN) schedule(static)
+  for (size_t i = 0; i < n; i++) {
+    float g = G[i];
+    float m = b1 * M[i] + (1.f - b1) * g;
+    float v = b2 * V[i] + (1.f - b2) * g * g;
+    M2[i] = m;
+    V2[i] = v;
+    P2[i] = P[i] - step * (m / (sqrtf(v * invC2) + eps));
+  }
+  return NULL;
+}
+
+// ema(beta, E, P, OUT): OUT = P + β·(E − P), an exponential moving average's update in one pass.
+static napi_value ema(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  double beta;
+  float *E, *P, *O;
+  size_t le, lp, lo;
+  if (argc != 4 || !get_f64(env, a[0], &beta) || !get_f32(env, a[1], &E, &le) || !get_f32(env, a[2], &P, &lp) ||
+      !get_f32(env, a[3], &O, &lo))
+    return NULL;
+  if (le != lp || lp != lo) {
+    napi_throw_range_error(env, NULL, "ema: sizes differ");
+    return NULL;
+  }
+  const float b = (float)beta;
+#pragma omp parallel for if (le >= PAR_MIN) schedule(static)
+  for (size_t i = 0; i < le; i++) O[i] = P[i] + b * (E[i] - P[i]);
   return NULL;
 }
 
@@ -855,6 +941,8 @@ static napi_value split_last(napi_env env, napi_callback_info info) {
 static napi_value config(napi_env env, napi_callback_info info) {
   napi_value obj, v;
   CHECK(env, napi_create_object(env, &obj));
+  CHECK(env, napi_create_string_utf8(env, conv_engine() ? "oneDNN" : "BLAS", NAPI_AUTO_LENGTH, &v));
+  CHECK(env, napi_set_named_property(env, obj, "conv", v));
 #ifdef SFD_ACCELERATE
   CHECK(env, napi_create_string_utf8(env, "Accelerate", NAPI_AUTO_LENGTH, &v));
   CHECK(env, napi_set_named_property(env, obj, "blas", v));
@@ -885,6 +973,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"concatLast", NULL, concat_last, NULL, NULL, NULL, napi_default, NULL},
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
       {"upsample", NULL, upsample, NULL, NULL, NULL, napi_default, NULL},
+      {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
+      {"ema", NULL, ema, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Everything a fresh Debian/Ubuntu machine needs: system packages (as root, via apt-get; OpenBLAS for the
-# native backend), npm packages (npm ci also builds the BLAS addon, falling back to wasm if it cannot),
+# Everything a fresh Debian/Ubuntu machine needs: system packages (as root, via apt-get; OpenBLAS and oneDNN
+# for the native backend), npm packages (npm ci also builds the BLAS addon, falling back to wasm if it cannot),
 # and the tslab Jupyter kernel registered inside the repo (.jupyter/), independent of PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel fonts-dejavu-core libopenblas-dev
-  python3-numpy python3-scipy) # numpy/scipy: the independent oracle of the metric tests
+  libdnnl-dev python3-numpy python3-scipy) # numpy/scipy: the independent oracle of the metric tests
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -136,7 +136,7 @@ async function bench(args: string[]): Promise<void> {
   };
   const { peak, rows } = await runBenchmark(cfg, (s) => console.error(s));
   const { addon } = loadAddon();
-  if (addon) console.log(`BLAS: ${addon.config().blas}`);
+  if (addon) console.log(`BLAS: ${addon.config().blas}; convolutions: ${addon.config().conv}`);
   console.log(`sgemm peak (2048², this run): ${peak === null ? 'n/a' : `${peak.toFixed(1)} GFLOP/s`}`);
   console.log(formatBenchTable(rows));
   for (const r of rows) console.log(JSON.stringify({ bench: 'sfd', peakGflops: peak, ...r }));

@@ -35,15 +35,25 @@ export class Adam {
     this.step++;
     const c1 = 1 - beta1 ** this.step;
     const c2 = 1 - beta2 ** this.step;
+    // the native backend does each weight's update in one kernel (the same formula, one pass)
+    const fused = !!tf.getKernel('SfdAdam', tf.getBackend());
     tf.tidy(() => {
       for (const [k, p] of this.params) {
         const g = grads.get(k);
         if (!g) throw new Error(`Adam: no gradient for weight ${k}`);
         const m = this.m.get(k) as tf.Variable;
         const v = this.v.get(k) as tf.Variable;
-        m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
-        v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
-        p.assign(p.sub(m.div(v.div(c2).sqrt().add(epsilon)).mul(lr / c1)));
+        if (fused && p.dtype === 'float32' && g.dtype === 'float32') {
+          const attrs = { step: lr / c1, beta1, beta2, epsilon, c2 };
+          const [p2, m2, v2] = tf.engine().runKernel('SfdAdam', { p, m, v, g }, attrs) as tf.Tensor[];
+          m.assign(m2);
+          v.assign(v2);
+          p.assign(p2);
+        } else {
+          m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
+          v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
+          p.assign(p.sub(m.div(v.div(c2).sqrt().add(epsilon)).mul(lr / c1)));
+        }
       }
     });
   }

@@ -23,10 +23,13 @@ export class Ema {
 
   update(params: Map<string, tf.Variable>, batch: number, imagesSeen: number): void {
     const b = this.beta(batch, imagesSeen);
+    const fused = !!tf.getKernel('SfdEma', tf.getBackend()); // native: the same update in one kernel
     tf.tidy(() => {
       for (const [k, e] of this.weights) {
         const p = params.get(k) as tf.Variable;
-        e.assign(p.add(e.sub(p).mul(b)));
+        if (fused && p.dtype === 'float32')
+          e.assign(tf.engine().runKernel('SfdEma', { e, p }, { beta: b }) as tf.Tensor);
+        else e.assign(p.add(e.sub(p).mul(b)));
       }
     });
   }

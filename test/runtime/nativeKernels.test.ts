@@ -146,17 +146,25 @@ describe('native BLAS backend', () => {
     }
   }
 
-  it('conv2d, its input and filter gradients and fused conv2d+bias+relu match the cpu kernels', async () => {
-    for (const [i, c] of CONVS.entries()) {
-      const ours = await onBackend(NATIVE_BACKEND, () => convOutputs(c, 10 * i));
-      const ref = await onBackend('cpu', () => convOutputs(c, 10 * i));
-      ['y', 'fused', 'dx', 'dW', 'fused dx', 'fused dW', 'fused dbias']
-        .slice(0, ours.length)
-        .forEach((what, j) => {
-          assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(c)}`);
-        });
-    }
-  });
+  // both convolution engines: oneDNN (the default where the addon was built with it) and the BLAS paths
+  for (const engine of ['default', 'blas']) {
+    it(`conv2d, its input and filter gradients and fused conv2d+bias+relu match the cpu kernels (${engine} engine)`, async () => {
+      if (engine === 'blas') process.env.SFD_NATIVE_CONV = 'blas';
+      try {
+        for (const [i, c] of CONVS.entries()) {
+          const ours = await onBackend(NATIVE_BACKEND, () => convOutputs(c, 10 * i));
+          const ref = await onBackend('cpu', () => convOutputs(c, 10 * i));
+          ['y', 'fused', 'dx', 'dW', 'fused dx', 'fused dW', 'fused dbias']
+            .slice(0, ours.length)
+            .forEach((what, j) => {
+              assertClose(ours[j], ref[j], 1e-4, 1e-4, `${what} ${JSON.stringify(c)}`);
+            });
+        }
+      } finally {
+        delete process.env.SFD_NATIVE_CONV;
+      }
+    });
+  }
 
   it('the same convolution results when the native code works in chunks (1 image; 2 + 2 + 1 images)', async () => {
     const chunked: [string, Conv[]][] = [
@@ -165,6 +173,7 @@ describe('native BLAS backend', () => {
       ['2592', [{ x: [5, 7, 7, 3], f: [3, 3, 3, 4], stride: 1, pad: 'same' }]],
       ['864', [{ x: [5, 8, 8, 3], f: [3, 3, 3, 2], stride: 2, pad: 'same' }]],
     ];
+    process.env.SFD_NATIVE_CONV = 'blas'; // chunking is the BLAS paths' (oneDNN manages its own memory)
     try {
       for (const [budget, cases] of chunked) {
         process.env.SFD_NATIVE_CHUNK_FLOATS = budget;
@@ -178,6 +187,7 @@ describe('native BLAS backend', () => {
       }
     } finally {
       delete process.env.SFD_NATIVE_CHUNK_FLOATS;
+      delete process.env.SFD_NATIVE_CONV;
     }
   });
 
@@ -360,6 +370,18 @@ describe('native BLAS backend', () => {
     const info = await initBackend();
     if (!info.forced && !info.attempts.some((a) => a.name.startsWith('tensorflow') && a.ok))
       assert.equal(info.choice, 'native');
+  });
+
+  it('runs convolutions through oneDNN where the set-up installed it (required in CI)', () => {
+    const conv = loadAddon().addon?.config().conv;
+    if (process.env.SFD_REQUIRE_NATIVE === '1') assert.equal(conv, 'oneDNN');
+    else assert.ok(conv === 'oneDNN' || conv === 'BLAS', `unknown convolution engine ${conv}`);
+    process.env.SFD_NATIVE_CONV = 'blas';
+    try {
+      assert.equal(loadAddon().addon?.config().conv, 'BLAS', 'SFD_NATIVE_CONV=blas selects the BLAS paths');
+    } finally {
+      delete process.env.SFD_NATIVE_CONV;
+    }
   });
 });
 

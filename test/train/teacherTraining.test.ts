@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnist, type MnistSet, mnistEpoch, mnistStepBatch } from '../../lib/data/mnist';
 import { edmPrecond } from '../../lib/diffusion/precond';
 import { loadUNet } from '../../lib/models/unetFiles';
+import { NATIVE_BACKEND } from '../../lib/runtime/native/register';
 import { Adam } from '../../lib/train/adam';
 import { edmLoss } from '../../lib/train/edmLoss';
 import { Ema } from '../../lib/train/ema';
@@ -15,7 +16,7 @@ import {
   teacherTrainDefaults,
   trainTeacher,
 } from '../../lib/train/teacher';
-import { assertClose } from '../helpers';
+import { assertClose, randn } from '../helpers';
 
 /** The first `n` test images as a small data set. */
 function smallSet(n: number): MnistSet {
@@ -83,6 +84,38 @@ describe('EDM teacher training', function () {
     adam.dispose();
     ema.dispose();
     tf.dispose([g, ...w.values()]);
+  });
+
+  it('the fused native Adam and EMA kernels follow the op-by-op updates (cpu) over several steps', async function () {
+    const run = async (backend: string) => {
+      const prev = tf.getBackend();
+      await tf.setBackend(backend);
+      try {
+        const w = new Map([['w', tf.variable(randn([3, 257], 1))]]);
+        const adam = new Adam(w, { beta1: 0.8, beta2: 0.99, epsilon: 1e-3 });
+        const ema = new Ema(w, 100);
+        for (let s = 0; s < 4; s++) {
+          const g = randn([3, 257], 10 + s).mul(s + 1);
+          adam.apply(new Map([['w', g]]), 0.05 * (s + 1));
+          ema.update(w, 10, 1000 * (s + 1));
+          g.dispose();
+        }
+        const out = [w.get('w'), adam.m.get('w'), adam.v.get('w'), ema.weights.get('w')].map((t) =>
+          Array.from(t?.dataSync() ?? []),
+        );
+        adam.dispose();
+        ema.dispose();
+        tf.dispose([...w.values()]);
+        return out;
+      } finally {
+        await tf.setBackend(prev);
+      }
+    };
+    if (!tf.getKernel('SfdAdam', NATIVE_BACKEND)) this.skip(); // no addon: only the op path exists
+    const [fused, ops] = [await run(NATIVE_BACKEND), await run('cpu')];
+    ['weight', 'm', 'v', 'EMA'].forEach((what, i) => {
+      assertClose(fused[i], ops[i], 1e-5, 1e-6, what);
+    });
   });
 
   it('warms the learning rate up linearly, then holds it', () => {

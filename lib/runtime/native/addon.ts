@@ -39,6 +39,23 @@ export interface NativeAddon {
   ): void;
   /** op 0 sigmoid, 1 SiLU. */
   unary(op: number, x: Float32Array, out: Float32Array): void;
+  /** One Adam update: writes p2, m2, v2 (see lib/train/adam.ts for the formula). */
+  adam(
+    step: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    c2: number,
+    p: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    p2: Float32Array,
+    m2: Float32Array,
+    v2: Float32Array,
+  ): void;
+  /** out = p + beta·(e − p): one EMA update. */
+  ema(beta: number, e: Float32Array, p: Float32Array, out: Float32Array): void;
   /** Softmax over rows of n values. */
   softmax(n: number, x: Float32Array, out: Float32Array): void;
   /** Nearest-neighbour upsampling of NHWC [b,h,w,c] by integer factors; grad 1 maps dy to dx (block sums). */
@@ -92,7 +109,7 @@ export interface NativeAddon {
   siluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /** Concatenates inputs [rows, w_i] along their last axis into out [rows, Σ w_i]. */
   concatLast(inputs: Float32Array[], rows: number, out: Float32Array): void;
-  config(): { blas: string; core?: string; threads?: number };
+  config(): { blas: string; conv: string; core?: string; threads?: number };
 }
 
 let cached: { addon: NativeAddon | null; reason?: string } | null = null;

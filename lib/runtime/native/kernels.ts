@@ -271,6 +271,38 @@ export function nativeKernels(
       addon.siluGrad(values(be, dy), values(be, x), dx);
       return be.makeTensorInfo(x.shape, 'float32', dx);
     },
+    // Adam's update of one weight (lib/train/adam.ts): new weight, first and second moments in one pass
+    SfdAdam: (args) => {
+      const { p, m, v, g } = args.inputs as Record<string, tf.TensorInfo>;
+      const { step, beta1, beta2, epsilon, c2 } = args.attrs as unknown as Record<string, number>;
+      const be = args.backend as MathBackendCPU;
+      const n = values(be, p).length;
+      const [p2, m2, v2] = [0, 1, 2].map(() => new Float32Array(n));
+      addon.adam(
+        step,
+        beta1,
+        beta2,
+        epsilon,
+        c2,
+        values(be, p),
+        values(be, m),
+        values(be, v),
+        values(be, g),
+        p2,
+        m2,
+        v2,
+      );
+      return [p2, m2, v2].map((a) => be.makeTensorInfo(p.shape, 'float32', a));
+    },
+    // an EMA update of one weight (lib/train/ema.ts) in one pass
+    SfdEma: (args) => {
+      const { e, p } = args.inputs as Record<string, tf.TensorInfo>;
+      const { beta } = args.attrs as unknown as { beta: number };
+      const be = args.backend as MathBackendCPU;
+      const out = new Float32Array(values(be, p).length);
+      addon.ema(beta, values(be, e), values(be, p), out);
+      return be.makeTensorInfo(p.shape, 'float32', out);
+    },
     // tfjs composes softmax from five kernels (max, sub, exp, sum, div); one pass per row here
     Softmax: withFallback('Softmax', (args) => {
       const { logits } = args.inputs as { logits: tf.TensorInfo };
