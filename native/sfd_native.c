@@ -943,6 +943,12 @@ static napi_value config(napi_env env, napi_callback_info info) {
   CHECK(env, napi_create_object(env, &obj));
   CHECK(env, napi_create_string_utf8(env, conv_engine() ? "oneDNN" : "BLAS", NAPI_AUTO_LENGTH, &v));
   CHECK(env, napi_set_named_property(env, obj, "conv", v));
+#ifdef SFD_DNNL
+  CHECK(env, napi_create_int64(env, dnnl_conv_calls(), &v));
+#else
+  CHECK(env, napi_create_int64(env, 0, &v));
+#endif
+  CHECK(env, napi_set_named_property(env, obj, "dnnlCalls", v));
 #ifdef SFD_ACCELERATE
   CHECK(env, napi_create_string_utf8(env, "Accelerate", NAPI_AUTO_LENGTH, &v));
   CHECK(env, napi_set_named_property(env, obj, "blas", v));

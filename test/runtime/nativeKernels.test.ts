@@ -372,10 +372,17 @@ describe('native BLAS backend', () => {
       assert.equal(info.choice, 'native');
   });
 
-  it('runs convolutions through oneDNN where the set-up installed it (required in CI)', () => {
-    const conv = loadAddon().addon?.config().conv;
+  it('runs convolutions through oneDNN where the set-up installed it (required in CI)', async () => {
+    const addon = loadAddon().addon;
+    const conv = addon?.config().conv;
     if (process.env.SFD_REQUIRE_NATIVE === '1') assert.equal(conv, 'oneDNN');
     else assert.ok(conv === 'oneDNN' || conv === 'BLAS', `unknown convolution engine ${conv}`);
+    if (conv === 'oneDNN') {
+      // it must really run them, not fall back silently: a forward and both gradients of one conv
+      const before = addon?.config().dnnlCalls ?? 0;
+      await onBackend(NATIVE_BACKEND, () => convOutputs(CONVS[0], 1));
+      assert.ok((addon?.config().dnnlCalls ?? 0) >= before + 3, 'oneDNN ran no convolution');
+    }
     process.env.SFD_NATIVE_CONV = 'blas';
     try {
       assert.equal(loadAddon().addon?.config().conv, 'BLAS', 'SFD_NATIVE_CONV=blas selects the BLAS paths');

@@ -109,7 +109,8 @@ export interface NativeAddon {
   siluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /** Concatenates inputs [rows, w_i] along their last axis into out [rows, Σ w_i]. */
   concatLast(inputs: Float32Array[], rows: number, out: Float32Array): void;
-  config(): { blas: string; conv: string; core?: string; threads?: number };
+  /** conv: the convolution engine in use; dnnlCalls: convolutions oneDNN has run in this process. */
+  config(): { blas: string; conv: string; dnnlCalls: number; core?: string; threads?: number };
 }
 
 let cached: { addon: NativeAddon | null; reason?: string } | null = null;
