@@ -591,6 +591,27 @@ static napi_value ema(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// addScale(scale, A, B, OUT): OUT = (A + B)·scale, a residual connection with its normalising factor in one pass.
+static napi_value add_scale(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  double scale;
+  float *A, *B, *O;
+  size_t la, lb, lo;
+  if (argc != 4 || !get_f64(env, a[0], &scale) || !get_f32(env, a[1], &A, &la) || !get_f32(env, a[2], &B, &lb) ||
+      !get_f32(env, a[3], &O, &lo))
+    return NULL;
+  if (la != lb || lb != lo) {
+    napi_throw_range_error(env, NULL, "addScale: sizes differ");
+    return NULL;
+  }
+  const float s = (float)scale;
+#pragma omp parallel for if (la >= PAR_MIN) schedule(static)
+  for (size_t i = 0; i < la; i++) O[i] = (A[i] + B[i]) * s;
+  return NULL;
+}
+
 // siluGrad(DY, X, DX)
 static napi_value silu_grad(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -981,6 +1002,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"upsample", NULL, upsample, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
       {"ema", NULL, ema, NULL, NULL, NULL, napi_default, NULL},
+      {"addScale", NULL, add_scale, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

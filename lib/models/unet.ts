@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conditioning } from '../diffusion/denoiser';
 import type { RawNet } from '../diffusion/precond';
+import { addScale } from './addScale';
 import { groupNorm } from './groupNorm';
 import { silu } from './silu';
 
@@ -181,7 +182,7 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
     h = h.add(bias.reshape([bias.shape[0], 1, 1, bias.shape[1] as number]));
     h = conv2d(`${name}.c1`, normalize(`${name}.n1`, h, 'silu'));
     const skip = weights.has(`${name}.skip.w`) ? conv2d(`${name}.skip`, x) : x;
-    return h.add(skip).mul(Math.SQRT1_2);
+    return addScale(h, skip, Math.SQRT1_2);
   };
   const attention = (x: tf.Tensor) => {
     const [b, h, w, c] = x.shape;
@@ -193,7 +194,7 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
     const [q, k, v] = tf.split(qkv, 3, 2);
     const att = tf.softmax(tf.matMul(q, k, false, true).mul(1 / Math.sqrt(c)), -1);
     const o = linear('mid.attn.out', tf.matMul(att, v).reshape([b * h * w, c]));
-    return x.add(o.reshape(x.shape)).mul(Math.SQRT1_2);
+    return addScale(x, o.reshape(x.shape), Math.SQRT1_2);
   };
 
   const net: UNet['net'] = (xIn, cNoise, cond) =>

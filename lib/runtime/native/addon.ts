@@ -54,6 +54,8 @@ export interface NativeAddon {
     m2: Float32Array,
     v2: Float32Array,
   ): void;
+  /** out = (a + b)·scale. */
+  addScale(scale: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** out = p + beta·(e − p): one EMA update. */
   ema(beta: number, e: Float32Array, p: Float32Array, out: Float32Array): void;
   /** Softmax over rows of n values. */

@@ -294,6 +294,15 @@ export function nativeKernels(
       );
       return [p2, m2, v2].map((a) => be.makeTensorInfo(p.shape, 'float32', a));
     },
+    // a residual connection (a + b)·scale (lib/models/addScale.ts)
+    SfdAddScale: (args) => {
+      const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
+      const { scale } = args.attrs as unknown as { scale: number };
+      const be = args.backend as MathBackendCPU;
+      const out = new Float32Array(values(be, a).length);
+      addon.addScale(scale, values(be, a), values(be, b), out);
+      return be.makeTensorInfo(a.shape, 'float32', out);
+    },
     // an EMA update of one weight (lib/train/ema.ts) in one pass
     SfdEma: (args) => {
       const { e, p } = args.inputs as Record<string, tf.TensorInfo>;
