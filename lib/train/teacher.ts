@@ -7,7 +7,7 @@ import { saveUNet } from '../models/unetFiles';
 import { loadWeights, removeIfPresent, saveWeights } from '../models/weightsIO';
 import { makeRng } from '../util/rng';
 import { Adam, type AdamConfig, adamDefaults } from './adam';
-import { edmLoss, type NoiseLevelDistribution, sampleSigmas } from './edmLoss';
+import { edmLoss, edmNoiseLevels, type NoiseLevelDistribution, sampleSigmas } from './edmLoss';
 import { Ema } from './ema';
 
 /** Everything that defines a teacher training run (saved in its checkpoints and card). */
@@ -40,21 +40,14 @@ export const mnistTeacherUNet: UNetConfig = {
   positional: true,
 };
 
-/**
- * Noise levels for the MNIST teacher: EDM's log-normal moved up and widened (−0.8, 1.4 instead of −1.2,
- * 1.2). With a budget of a few thousand steps, EDM's default left the teacher worse than the best linear
- * denoiser at σ ≥ 3 (`sfd eval --denoising`), where a digit's shape is decided.
- */
-export const mnistNoiseLevels: NoiseLevelDistribution = { pMean: -0.8, pStd: 1.4 };
-
 export const teacherTrainDefaults: TeacherTrainConfig = {
   unet: mnistTeacherUNet,
-  steps: 4000,
+  steps: 7000,
   batch: 64,
   lr: 1e-3,
   warmupImages: 10_000,
   emaHalfLifeImages: 50_000,
-  noise: mnistNoiseLevels,
+  noise: edmNoiseLevels, // EDM's ln σ ~ N(−1.2, 1.2²)
   adam: adamDefaults,
   seed: 0,
   checkpointEvery: 250,
