@@ -74,7 +74,7 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     assert.equal(r.status, 0, r.stderr);
     const plain = JSON.parse(readFileSync(join(dir, 'plain', 'model.json'), 'utf8'));
     assert.equal(plain.config.positional, false);
-    assert.deepEqual(plain.training.noise, { pMean: -0.8, pStd: 1.4 }); // the MNIST teacher's defaults
+    assert.deepEqual(plain.training.noise, { pMean: -1.2, pStd: 1.2 }); // the MNIST teacher's defaults (EDM's)
     r = sfd(['train-teacher', '--p-std', '0', '--out', join(dir, 'never')]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--p-std must be > 0/);
