@@ -6,7 +6,7 @@
     {
       "target_name": "sfd_native",
       "sources": ["native/sfd_native.c"],
-      "cflags": ["-O3", "-march=native", "-std=c11"],
+      "cflags": ["-O3", "-march=native", "-fno-trapping-math", "-mprefer-vector-width=512", "-std=c11"],
       "conditions": [
         ["OS=='mac'", {"libraries": ["-framework Accelerate"], "defines": ["SFD_ACCELERATE"]}],
         ["OS!='mac'", {"libraries": ["-lopenblas"], "cflags": ["-fopenmp"], "ldflags": ["-fopenmp"]}],

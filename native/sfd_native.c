@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conv_geom.h"
+#include "fast_exp.h"
 
 #define CHECK(env, call)                                              \
   if ((call) != napi_ok) {                                            \
@@ -422,21 +423,20 @@ static napi_value binary(napi_env env, napi_callback_info info) {
 #undef BINARY_FULL
 #undef BINARY
 
-// The transcendental loops are compiled with fast-math so GCC vectorises expf (glibc's libmvec):
-// a few ULP, several times faster than scalar expf.
-__attribute__((optimize("fast-math"))) static void sigmoid_loop(const float* x, float* y, size_t n) {
+// The transcendental loops use sfd_expf (fast_exp.h), which GCC vectorises.
+static void sigmoid_loop(const float* x, float* y, size_t n) {
 #pragma omp parallel for if (n >= PAR_MIN) schedule(static)
-  for (size_t i = 0; i < n; i++) y[i] = 1.f / (1.f + expf(-x[i]));
+  for (size_t i = 0; i < n; i++) y[i] = 1.f / (1.f + sfd_expf(-x[i]));
 }
-__attribute__((optimize("fast-math"))) static void silu_loop(const float* x, float* y, size_t n) {
+static void silu_loop(const float* x, float* y, size_t n) {
 #pragma omp parallel for if (n >= PAR_MIN) schedule(static)
-  for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.f + expf(-x[i]));
+  for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.f + sfd_expf(-x[i]));
 }
 // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
-__attribute__((optimize("fast-math"))) static void silu_grad_loop(const float* dy, const float* x, float* dx, size_t n) {
+static void silu_grad_loop(const float* dy, const float* x, float* dx, size_t n) {
 #pragma omp parallel for if (n >= PAR_MIN) schedule(static)
   for (size_t i = 0; i < n; i++) {
-    float s = 1.f / (1.f + expf(-x[i]));
+    float s = 1.f / (1.f + sfd_expf(-x[i]));
     dx[i] = dy[i] * s * (1.f + x[i] * (1.f - s));
   }
 }
@@ -460,7 +460,7 @@ static napi_value unary(napi_env env, napi_callback_info info) {
 }
 
 // Softmax over the last axis of a [rows, n] view: one pass for the max, one for exp and its sum, one scale.
-__attribute__((optimize("fast-math"))) static void softmax_rows(const float* x, float* y, size_t rows, size_t n) {
+static void softmax_rows(const float* x, float* y, size_t rows, size_t n) {
 #pragma omp parallel for if (rows * n >= PAR_MIN) schedule(static)
   for (size_t r = 0; r < rows; r++) {
     const float* xr = x + r * n;
@@ -469,7 +469,7 @@ __attribute__((optimize("fast-math"))) static void softmax_rows(const float* x, 
     for (size_t i = 1; i < n; i++) m = xr[i] > m ? xr[i] : m;
     float s = 0.f;
     for (size_t i = 0; i < n; i++) {
-      yr[i] = expf(xr[i] - m);
+      yr[i] = sfd_expf(xr[i] - m);
       s += yr[i];
     }
     float inv = 1.f / s;
@@ -711,7 +711,7 @@ static napi_value sum(napi_env env, napi_callback_info info) {
 // scale = rstd·γ, shift = β − mean·rstd·γ — a branch-free loop the compiler vectorises. With act = 1 the
 // output is SiLU(y) (the UNet always follows a norm by SiLU; fusing saves a full pass and a tensor).
 // mean and rstd ([B·G] each, in one buffer) are kept for the backward pass. Images run in parallel (OpenMP).
-__attribute__((optimize("fast-math"))) static void affine_silu_rows(const float* x, float* y, const float* sc,
+static void affine_silu_rows(const float* x, float* y, const float* sc,
                                                                    const float* sh, int rows, int C, int act) {
   for (int p = 0; p < rows; p++) {
     const float* r = x + (size_t)p * C;
@@ -719,7 +719,7 @@ __attribute__((optimize("fast-math"))) static void affine_silu_rows(const float*
     if (act)
       for (int c = 0; c < C; c++) {
         float z = r[c] * sc[c] + sh[c];
-        o[c] = z / (1.f + expf(-z));
+        o[c] = z / (1.f + sfd_expf(-z));
       }
     else
       for (int c = 0; c < C; c++) o[c] = r[c] * sc[c] + sh[c];
@@ -800,13 +800,13 @@ static napi_value groupnorm(napi_env env, napi_callback_info info) {
 }
 
 // dz = dy·SiLU'(z) with z = x·scale + shift recomputed (the fused forward kept no pre-activation).
-__attribute__((optimize("fast-math"))) static void silu_back_rows(const float* dy, const float* x, float* dz,
+static void silu_back_rows(const float* dy, const float* x, float* dz,
                                                                  const float* sc, const float* sh, int rows, int C) {
   for (int p = 0; p < rows; p++) {
     size_t o = (size_t)p * C;
     for (int c = 0; c < C; c++) {
       float z = x[o + c] * sc[c] + sh[c];
-      float sg = 1.f / (1.f + expf(-z));
+      float sg = 1.f / (1.f + sfd_expf(-z));
       dz[o + c] = dy[o + c] * sg * (1.f + z * (1.f - sg));
     }
   }

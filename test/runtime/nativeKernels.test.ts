@@ -273,6 +273,47 @@ describe('native BLAS backend', () => {
     });
   });
 
+  it('its vectorised exp gives sigmoid, SiLU and the SiLU gradient to float precision over the whole range', async () => {
+    // dense around 0 (where the polynomial works), out to where exp over- and underflows, and NaN
+    const xs = [
+      ...Array.from({ length: 2001 }, (_, i) => (i - 1000) / 50),
+      ...[-200, -104, -88.5, -87.3, -87, -60, 60, 87, 88.5, 104, 200],
+    ].map(Math.fround); // the references see exactly the float32 inputs
+    const sig = (x: number) => 1 / (1 + Math.exp(-x));
+    const [s, y, dx] = await onBackend(NATIVE_BACKEND, () =>
+      tf.tidy(() => {
+        const x = tf.tensor1d(xs);
+        return [
+          tf.sigmoid(x),
+          silu(x),
+          tf.grad((t: tf.Tensor) => silu(t).sum())(x), // dy = 1: the derivative itself
+        ].map((t) => Array.from(t.dataSync()));
+      }),
+    );
+    // within ~2.5 float32 ulp (the exp itself is within 2)
+    assertClose(s, xs.map(sig), 3e-7, 1e-37, 'sigmoid');
+    assertClose(
+      y,
+      xs.map((x) => x * sig(x)),
+      3e-7,
+      1e-35,
+      'silu',
+    );
+    // SiLU' = σ·(1 + x·(1 − σ)) loses up to |x|·ulp(σ) in float32 (cancellation in 1 − σ, and near its zero
+    // at x ≈ −1.28): an absolute margin for that conditioning, not for the exp
+    assertClose(
+      dx,
+      xs.map((x) => sig(x) * (1 + x * (1 - sig(x)))),
+      3e-7,
+      1e-6,
+      "silu'",
+    );
+    const nan = await onBackend(NATIVE_BACKEND, () =>
+      tf.tidy(() => Array.from(tf.sigmoid(tf.tensor1d([Number.NaN])).dataSync())),
+    );
+    assert.ok(Number.isNaN(nan[0]), 'sigmoid(NaN) stays NaN');
+  });
+
   it('silu (fused kernel and gradient), concat and its split gradient match the cpu reference', async () => {
     const outputs = () =>
       tf.tidy(() => {
