@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon';
+import type { PooledCpuBackend } from './pooledBackend';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Args = Parameters<KernelFunc>[0];
@@ -9,7 +9,7 @@ type Args = Parameters<KernelFunc>[0];
 const perChannel = (bias: tf.TensorInfo, channels: number) =>
   bias.shape[bias.shape.length - 1] === channels && bias.shape.slice(0, -1).every((d) => d === 1);
 
-const values = (b: MathBackendCPU, t: tf.TensorInfo) => b.data.get(t.dataId).values as Float32Array;
+const values = (b: PooledCpuBackend, t: tf.TensorInfo) => b.data.get(t.dataId).values as Float32Array;
 const isF32 = (...ts: (tf.TensorInfo | undefined)[]) => ts.every((t) => !t || t.dtype === 'float32');
 
 /** Bias (broadcast over the last axis) and the fused activations, in place; false for unsupported ones. */
@@ -76,7 +76,7 @@ export function nativeKernels(
   const conv = (args: Args, bias: boolean): tf.TensorInfo | null => {
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const a = args.attrs as unknown as tf.Conv2DAttrs & tf.FusedConv2DAttrs;
-    const b = args.backend as MathBackendCPU;
+    const b = args.backend as PooledCpuBackend;
     const biasT = bias ? (args.inputs as { bias?: tf.TensorInfo }).bias : undefined;
     if (a.dataFormat !== 'NHWC' || !isF32(x, filter, biasT) || (bias && a.activation === 'prelu'))
       return null;
@@ -91,7 +91,7 @@ export function nativeKernels(
       false,
       'channelsLast',
     );
-    const y = new Float32Array(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
+    const y = b.alloc(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
     addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y);
     if (!biasAndActivation(addon, y, biasT ? values(b, biasT) : null, a.activation, a.leakyreluAlpha))
       return null;
@@ -101,7 +101,7 @@ export function nativeKernels(
   const matmul = (args: Args, fused: boolean): tf.TensorInfo | null => {
     const { a, b: bT } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const attrs = args.attrs as unknown as tf.BatchMatMulAttrs & tf._FusedMatMulAttrs;
-    const be = args.backend as MathBackendCPU;
+    const be = args.backend as PooledCpuBackend;
     const biasT = fused ? (args.inputs as { bias?: tf.TensorInfo }).bias : undefined;
     if (
       !isF32(a, bT, biasT) ||
@@ -127,7 +127,7 @@ export function nativeKernels(
     if (outer.reduce((p, q) => p * q, 1) !== batch) return null; // e.g. [2,1] × [1,2]: a true 2-D broadcast
     const av = values(be, a);
     const bv = values(be, bT);
-    const y = new Float32Array(batch * m * n);
+    const y = be.alloc(batch * m * n);
     for (let i = 0; i < batch; i++) {
       const A = av.subarray((batchA === 1 ? 0 : i) * m * k, ((batchA === 1 ? 0 : i) + 1) * m * k);
       const B = bv.subarray((batchB === 1 ? 0 : i) * k * n, ((batchB === 1 ? 0 : i) + 1) * k * n);
@@ -184,12 +184,12 @@ export function nativeKernels(
     (op: number) =>
     (args: Args): tf.TensorInfo | null => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
       const v = broadcastView(a.shape, b.shape);
       if (v === null) return null;
       const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const out = new Float32Array(shape.reduce((p, q) => p * q, 1));
+      const out = be.alloc(shape.reduce((p, q) => p * q, 1));
       if (out.length === 0) return null;
       addon.binary(op, v.mode, v.mid, v.inner, values(be, a), values(be, b), out);
       return be.makeTensorInfo(shape, 'float32', out);
@@ -198,7 +198,7 @@ export function nativeKernels(
   const sum = (args: Args): tf.TensorInfo | null => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-    const be = args.backend as MathBackendCPU;
+    const be = args.backend as PooledCpuBackend;
     if (x.dtype !== 'float32' || x.shape.length === 0) return null;
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
     // contiguous axes only: x is then [outer, mid, inner] with mid the reduced block
@@ -209,7 +209,7 @@ export function nativeKernels(
     const inner = prod(x.shape.slice(axes[axes.length - 1] + 1));
     const kept = x.shape.filter((_, i) => !axes.includes(i));
     if (outer * mid * inner === 0) return null;
-    const out = new Float32Array(outer * inner);
+    const out = be.alloc(outer * inner);
     addon.sum(outer, mid, inner, values(be, x), out);
     return be.makeTensorInfo(
       keepDims ? tf.backend_util.expandShapeToKeepDim(kept, axes) : kept,
@@ -255,8 +255,8 @@ export function nativeKernels(
 
   const unaryKernel = (op: number) => (args: Args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
-    const be = args.backend as MathBackendCPU;
-    const out = new Float32Array(values(be, x).length);
+    const be = args.backend as PooledCpuBackend;
+    const out = be.alloc(values(be, x).length);
     addon.unary(op, values(be, x), out);
     return be.makeTensorInfo(x.shape, 'float32', out);
   };
@@ -266,8 +266,8 @@ export function nativeKernels(
     SfdSilu: unaryKernel(1),
     SfdSiluGrad: (args) => {
       const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-      const be = args.backend as MathBackendCPU;
-      const dx = new Float32Array(values(be, x).length);
+      const be = args.backend as PooledCpuBackend;
+      const dx = be.alloc(values(be, x).length);
       addon.siluGrad(values(be, dy), values(be, x), dx);
       return be.makeTensorInfo(x.shape, 'float32', dx);
     },
@@ -275,9 +275,9 @@ export function nativeKernels(
     SfdAdam: (args) => {
       const { p, m, v, g } = args.inputs as Record<string, tf.TensorInfo>;
       const { step, beta1, beta2, epsilon, c2 } = args.attrs as unknown as Record<string, number>;
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       const n = values(be, p).length;
-      const [p2, m2, v2] = [0, 1, 2].map(() => new Float32Array(n));
+      const [p2, m2, v2] = [0, 1, 2].map(() => be.alloc(n));
       addon.adam(
         step,
         beta1,
@@ -298,8 +298,8 @@ export function nativeKernels(
     SfdAddScale: (args) => {
       const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
       const { scale } = args.attrs as unknown as { scale: number };
-      const be = args.backend as MathBackendCPU;
-      const out = new Float32Array(values(be, a).length);
+      const be = args.backend as PooledCpuBackend;
+      const out = be.alloc(values(be, a).length);
       addon.addScale(scale, values(be, a), values(be, b), out);
       return be.makeTensorInfo(a.shape, 'float32', out);
     },
@@ -307,8 +307,8 @@ export function nativeKernels(
     SfdEma: (args) => {
       const { e, p } = args.inputs as Record<string, tf.TensorInfo>;
       const { beta } = args.attrs as unknown as { beta: number };
-      const be = args.backend as MathBackendCPU;
-      const out = new Float32Array(values(be, p).length);
+      const be = args.backend as PooledCpuBackend;
+      const out = be.alloc(values(be, p).length);
       addon.ema(beta, values(be, e), values(be, p), out);
       return be.makeTensorInfo(p.shape, 'float32', out);
     },
@@ -319,9 +319,9 @@ export function nativeKernels(
       const n = logits.shape[logits.shape.length - 1];
       const last = dim === -1 || dim === logits.shape.length - 1;
       if (logits.dtype !== 'float32' || !last || !(n > 0)) return null;
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       const x = values(be, logits);
-      const out = new Float32Array(x.length);
+      const out = be.alloc(x.length);
       if (out.length === 0) return null;
       addon.softmax(n, x, out);
       return be.makeTensorInfo(logits.shape, 'float32', out);
@@ -331,9 +331,9 @@ export function nativeKernels(
       const { size } = args.attrs as unknown as tf.ResizeNearestNeighborAttrs;
       const f = upsampleFactors(images, size, args.attrs as unknown as tf.ResizeNearestNeighborAttrs);
       if (!f) return null;
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       const [b, h, w, c] = images.shape;
-      const out = new Float32Array(b * size[0] * size[1] * c);
+      const out = be.alloc(b * size[0] * size[1] * c);
       addon.upsample(b, h, w, c, f[0], f[1], 0, values(be, images), out);
       return be.makeTensorInfo([b, size[0], size[1], c], 'float32', out);
     }),
@@ -345,16 +345,16 @@ export function nativeKernels(
         args.attrs as unknown as tf.ResizeNearestNeighborGradAttrs,
       );
       if (!f || dy.dtype !== 'float32') return null;
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       const [b, h, w, c] = images.shape;
-      const dx = new Float32Array(b * h * w * c);
+      const dx = be.alloc(b * h * w * c);
       addon.upsample(b, h, w, c, f[0], f[1], 1, values(be, dy), dx);
       return be.makeTensorInfo(images.shape, 'float32', dx);
     }),
     Concat: withFallback('Concat', (args) => {
       const xs = args.inputs as unknown as tf.TensorInfo[];
       const { axis } = args.attrs as unknown as tf.ConcatAttrs;
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       if (xs.length < 2 || xs.length > 16 || xs.some((x) => x.dtype !== 'float32' || x.shape.length < 2))
         return null;
       const r = xs[0].shape.length;
@@ -365,7 +365,7 @@ export function nativeKernels(
       const rows = lead.reduce((p, q) => p * q, 1);
       const width = xs.reduce((p, x) => p + x.shape[r - 1], 0);
       if (rows * width === 0) return null;
-      const out = new Float32Array(rows * width);
+      const out = be.alloc(rows * width);
       addon.concatLast(
         xs.map((x) => values(be, x)),
         rows,
@@ -381,10 +381,10 @@ export function nativeKernels(
         beta: tf.TensorInfo;
       };
       const { groups, eps, silu } = args.attrs as { groups: number; eps: number; silu: number };
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       const { b, hw, c } = groupShape(x, groups);
-      const y = new Float32Array(b * hw * c);
-      const stats = new Float32Array(2 * b * groups);
+      const y = be.alloc(b * hw * c);
+      const stats = be.alloc(2 * b * groups);
       addon.groupnorm(
         b,
         hw,
@@ -403,11 +403,11 @@ export function nativeKernels(
     SfdGroupNormGrad: (args) => {
       const { dy, x, gamma, beta, stats } = args.inputs as Record<string, tf.TensorInfo>;
       const { groups, silu } = args.attrs as { groups: number; silu: number };
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       const { b, hw, c } = groupShape(x, groups);
-      const dx = new Float32Array(b * hw * c);
-      const dg = new Float32Array(c);
-      const db = new Float32Array(c);
+      const dx = be.alloc(b * hw * c);
+      const dg = be.alloc(c);
+      const db = be.alloc(c);
       addon.groupnormGrad(
         b,
         hw,
@@ -432,13 +432,13 @@ export function nativeKernels(
     SplitV: withFallback('SplitV', (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
       const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
-      const be = args.backend as MathBackendCPU;
+      const be = args.backend as PooledCpuBackend;
       const ax = tf.util.parseAxisParam(axis, x.shape)[0];
       if (x.dtype !== 'float32' || ax !== x.shape.length - 1 || x.shape.length < 2) return null; // last axis only
       const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
       if (sizes.length > 16) return null;
       const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
-      const outs = sizes.map((w) => new Float32Array(rows * w));
+      const outs = sizes.map((w) => be.alloc(rows * w));
       addon.splitLast(values(be, x), rows, outs);
       return sizes.map((w, i) => be.makeTensorInfo([...x.shape.slice(0, -1), w], 'float32', outs[i]));
     }),
@@ -455,7 +455,7 @@ export function nativeKernels(
     Conv2DBackpropInput: withFallback('Conv2DBackpropInput', (args) => {
       const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
       const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-      const b = args.backend as MathBackendCPU;
+      const b = args.backend as PooledCpuBackend;
       if (a.dataFormat !== 'NHWC' || !isF32(dy, filter)) return null;
       const shape = a.inputShape as [number, number, number, number];
       const c = tf.backend_util.computeConv2DInfo(
@@ -468,14 +468,14 @@ export function nativeKernels(
         false,
         'channelsLast',
       );
-      const dx = new Float32Array(shape.reduce((p, q) => p * q, 1));
+      const dx = b.alloc(shape.reduce((p, q) => p * q, 1));
       addon.conv2d(...geometry(c), 1, values(b, dy), values(b, filter), dx);
       return b.makeTensorInfo(shape, 'float32', dx);
     }),
     Conv2DBackpropFilter: withFallback('Conv2DBackpropFilter', (args) => {
       const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-      const b = args.backend as MathBackendCPU;
+      const b = args.backend as PooledCpuBackend;
       if (a.dataFormat !== 'NHWC' || !isF32(x, dy)) return null;
       const c = tf.backend_util.computeConv2DInfo(
         x.shape as [number, number, number, number],
@@ -487,7 +487,7 @@ export function nativeKernels(
         false,
         'channelsLast',
       );
-      const dw = new Float32Array(a.filterShape.reduce((p, q) => p * q, 1));
+      const dw = b.alloc(a.filterShape.reduce((p, q) => p * q, 1));
       addon.conv2d(...geometry(c), 2, values(b, x), values(b, dy), dw);
       return b.makeTensorInfo(a.filterShape, 'float32', dw);
     }),

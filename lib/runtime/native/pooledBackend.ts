@@ -1,0 +1,119 @@
+import { totalmem } from 'node:os';
+import type * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+type DataId = object;
+
+/** Outputs from 256 Ki floats (1 MiB) up are pooled; smaller ones are cheap to allocate. */
+const POOL_MIN = 1 << 18;
+
+/**
+ * At most this much disposed memory waits for reuse (a quarter of the machine's memory): beyond it, the
+ * least recently used sizes are left to the GC. A step's activations must fit for the pool to help.
+ */
+const POOL_CAP_BYTES = totalmem() / 4;
+
+/**
+ * tfjs's cpu backend, whose large float buffers are recycled when their tensors are disposed.
+ *
+ * Why: a fresh large Float32Array is memory the OS has not mapped yet, and the first write to each 4 KiB
+ * page faults into the kernel, which zeroes it. On these VMs that costs about twice the write itself
+ * (a 64 MiB copy: 12 ms into touched memory, 33 ms into fresh), and a UNet step makes dozens of
+ * activations of the same few sizes. Recycling on dispose needs no help from the GC.
+ *
+ * Safety: a buffer is recycled only if nothing else can see it. It must have come from `alloc` (the
+ * native kernels' outputs), and it stops being recyclable once its values leave the backend — read by
+ * `dataSync`/`data`/`bufferSync` — or once a kernel returns a tensor that shares its memory (tfjs's cpu
+ * slice returns subarray views). Reshapes share the data id, which the cpu backend reference-counts.
+ */
+export class PooledCpuBackend extends MathBackendCPU {
+  /** Buffers from `alloc` that nothing outside their own tensor has seen. */
+  private readonly recyclable = new WeakSet<Float32Array>();
+  private readonly free = new Map<number, Float32Array[]>();
+  private freeBytes = 0;
+  /** Buffers handed out again / newly created (for tests and the benchmark). */
+  readonly poolStats = { reused: 0, fresh: 0 };
+
+  /** A zero-filled Float32Array of n elements for a kernel's output: recycled memory where there is some. */
+  alloc(n: number): Float32Array {
+    if (n < POOL_MIN) return new Float32Array(n);
+    const list = this.free.get(n);
+    if (list) {
+      // most recently used sizes last: eviction starts from the front
+      this.free.delete(n);
+      this.free.set(n, list);
+    }
+    const spare = list?.pop();
+    let buf: Float32Array;
+    if (spare) {
+      this.freeBytes -= spare.byteLength;
+      spare.fill(0);
+      buf = spare;
+      this.poolStats.reused++;
+    } else {
+      buf = new Float32Array(n);
+      this.poolStats.fresh++;
+    }
+    this.recyclable.add(buf);
+    return buf;
+  }
+
+  /** Marks a buffer as visible outside its tensor: it will be left to the GC, never recycled. */
+  escape(values: unknown): void {
+    if (values instanceof Float32Array) this.recyclable.delete(values);
+  }
+
+  /** After a kernel ran: any output sharing memory with an input makes that input's buffer unrecyclable. */
+  checkAliasing(inputs: tf.TensorInfo[], outputs: tf.TensorInfo[]): void {
+    for (const o of outputs) {
+      const ov = this.data.get(o.dataId)?.values as { buffer?: ArrayBufferLike } | undefined;
+      if (!ov?.buffer) continue;
+      for (const i of inputs) {
+        if (i.dataId === o.dataId) continue;
+        const iv = this.data.get(i.dataId)?.values as Float32Array | undefined;
+        if (iv && iv.buffer === ov.buffer) {
+          this.escape(iv);
+          this.escape(ov);
+        }
+      }
+    }
+  }
+
+  override readSync(dataId: DataId): tf.backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    this.escape(values);
+    return values;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const done = super.disposeData(dataId, force);
+    if (values instanceof Float32Array && !this.data.has(dataId) && this.recyclable.has(values)) {
+      this.recyclable.delete(values);
+      const list = this.free.get(values.length);
+      if (list) list.push(values);
+      else this.free.set(values.length, [values]);
+      this.freeBytes += values.byteLength;
+      this.evict();
+    }
+    return done;
+  }
+
+  /** Drops buffers of the least recently used sizes until the pool is within its cap. */
+  private evict(): void {
+    for (const [n, list] of this.free) {
+      if (this.freeBytes <= POOL_CAP_BYTES) return;
+      while (list.length > 0 && this.freeBytes > POOL_CAP_BYTES) {
+        list.pop();
+        this.freeBytes -= n * 4;
+      }
+      if (list.length === 0) this.free.delete(n);
+    }
+  }
+
+  override dispose(): void {
+    this.free.clear();
+    this.freeBytes = 0;
+    super.dispose();
+  }
+}
