@@ -24,7 +24,7 @@ describe('native backend buffer pool', () => {
 
   const expected = (t: tf.Tensor) => Float32Array.from(t.dataSync());
 
-  it("reuses a disposed output's memory for the next output of that size, zero-filled and correct", () => {
+  it("reuses a disposed output's memory for the next output of that size, with the right result", () => {
     const [a, b] = [randn(SHAPE, 1), randn(SHAPE, 2)];
     const x = a.add(b); // native Add: pooled
     x.dispose();

@@ -91,7 +91,7 @@ export function nativeKernels(
       false,
       'channelsLast',
     );
-    const y = b.alloc(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
+    const y = b.allocOutput(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
     addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y);
     if (!biasAndActivation(addon, y, biasT ? values(b, biasT) : null, a.activation, a.leakyreluAlpha))
       return null;
@@ -127,7 +127,7 @@ export function nativeKernels(
     if (outer.reduce((p, q) => p * q, 1) !== batch) return null; // e.g. [2,1] × [1,2]: a true 2-D broadcast
     const av = values(be, a);
     const bv = values(be, bT);
-    const y = be.alloc(batch * m * n);
+    const y = be.allocOutput(batch * m * n);
     for (let i = 0; i < batch; i++) {
       const A = av.subarray((batchA === 1 ? 0 : i) * m * k, ((batchA === 1 ? 0 : i) + 1) * m * k);
       const B = bv.subarray((batchB === 1 ? 0 : i) * k * n, ((batchB === 1 ? 0 : i) + 1) * k * n);
@@ -189,7 +189,7 @@ export function nativeKernels(
       const v = broadcastView(a.shape, b.shape);
       if (v === null) return null;
       const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const out = be.alloc(shape.reduce((p, q) => p * q, 1));
+      const out = be.allocOutput(shape.reduce((p, q) => p * q, 1));
       if (out.length === 0) return null;
       addon.binary(op, v.mode, v.mid, v.inner, values(be, a), values(be, b), out);
       return be.makeTensorInfo(shape, 'float32', out);
@@ -209,7 +209,7 @@ export function nativeKernels(
     const inner = prod(x.shape.slice(axes[axes.length - 1] + 1));
     const kept = x.shape.filter((_, i) => !axes.includes(i));
     if (outer * mid * inner === 0) return null;
-    const out = be.alloc(outer * inner);
+    const out = be.allocOutput(outer * inner);
     addon.sum(outer, mid, inner, values(be, x), out);
     return be.makeTensorInfo(
       keepDims ? tf.backend_util.expandShapeToKeepDim(kept, axes) : kept,
@@ -256,7 +256,7 @@ export function nativeKernels(
   const unaryKernel = (op: number) => (args: Args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const be = args.backend as PooledCpuBackend;
-    const out = be.alloc(values(be, x).length);
+    const out = be.allocOutput(values(be, x).length);
     addon.unary(op, values(be, x), out);
     return be.makeTensorInfo(x.shape, 'float32', out);
   };
@@ -267,7 +267,7 @@ export function nativeKernels(
     SfdSiluGrad: (args) => {
       const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
       const be = args.backend as PooledCpuBackend;
-      const dx = be.alloc(values(be, x).length);
+      const dx = be.allocOutput(values(be, x).length);
       addon.siluGrad(values(be, dy), values(be, x), dx);
       return be.makeTensorInfo(x.shape, 'float32', dx);
     },
@@ -277,7 +277,7 @@ export function nativeKernels(
       const { step, beta1, beta2, epsilon, c2 } = args.attrs as unknown as Record<string, number>;
       const be = args.backend as PooledCpuBackend;
       const n = values(be, p).length;
-      const [p2, m2, v2] = [0, 1, 2].map(() => be.alloc(n));
+      const [p2, m2, v2] = [0, 1, 2].map(() => be.allocOutput(n));
       addon.adam(
         step,
         beta1,
@@ -299,7 +299,7 @@ export function nativeKernels(
       const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
       const { scale } = args.attrs as unknown as { scale: number };
       const be = args.backend as PooledCpuBackend;
-      const out = be.alloc(values(be, a).length);
+      const out = be.allocOutput(values(be, a).length);
       addon.addScale(scale, values(be, a), values(be, b), out);
       return be.makeTensorInfo(a.shape, 'float32', out);
     },
@@ -308,7 +308,7 @@ export function nativeKernels(
       const { e, p } = args.inputs as Record<string, tf.TensorInfo>;
       const { beta } = args.attrs as unknown as { beta: number };
       const be = args.backend as PooledCpuBackend;
-      const out = be.alloc(values(be, p).length);
+      const out = be.allocOutput(values(be, p).length);
       addon.ema(beta, values(be, e), values(be, p), out);
       return be.makeTensorInfo(p.shape, 'float32', out);
     },
@@ -321,7 +321,7 @@ export function nativeKernels(
       if (logits.dtype !== 'float32' || !last || !(n > 0)) return null;
       const be = args.backend as PooledCpuBackend;
       const x = values(be, logits);
-      const out = be.alloc(x.length);
+      const out = be.allocOutput(x.length);
       if (out.length === 0) return null;
       addon.softmax(n, x, out);
       return be.makeTensorInfo(logits.shape, 'float32', out);
@@ -333,7 +333,7 @@ export function nativeKernels(
       if (!f) return null;
       const be = args.backend as PooledCpuBackend;
       const [b, h, w, c] = images.shape;
-      const out = be.alloc(b * size[0] * size[1] * c);
+      const out = be.allocOutput(b * size[0] * size[1] * c);
       addon.upsample(b, h, w, c, f[0], f[1], 0, values(be, images), out);
       return be.makeTensorInfo([b, size[0], size[1], c], 'float32', out);
     }),
@@ -347,7 +347,7 @@ export function nativeKernels(
       if (!f || dy.dtype !== 'float32') return null;
       const be = args.backend as PooledCpuBackend;
       const [b, h, w, c] = images.shape;
-      const dx = be.alloc(b * h * w * c);
+      const dx = be.allocOutput(b * h * w * c);
       addon.upsample(b, h, w, c, f[0], f[1], 1, values(be, dy), dx);
       return be.makeTensorInfo(images.shape, 'float32', dx);
     }),
@@ -365,7 +365,7 @@ export function nativeKernels(
       const rows = lead.reduce((p, q) => p * q, 1);
       const width = xs.reduce((p, x) => p + x.shape[r - 1], 0);
       if (rows * width === 0) return null;
-      const out = be.alloc(rows * width);
+      const out = be.allocOutput(rows * width);
       addon.concatLast(
         xs.map((x) => values(be, x)),
         rows,
@@ -383,8 +383,8 @@ export function nativeKernels(
       const { groups, eps, silu } = args.attrs as { groups: number; eps: number; silu: number };
       const be = args.backend as PooledCpuBackend;
       const { b, hw, c } = groupShape(x, groups);
-      const y = be.alloc(b * hw * c);
-      const stats = be.alloc(2 * b * groups);
+      const y = be.allocOutput(b * hw * c);
+      const stats = be.allocOutput(2 * b * groups);
       addon.groupnorm(
         b,
         hw,
@@ -405,9 +405,9 @@ export function nativeKernels(
       const { groups, silu } = args.attrs as { groups: number; silu: number };
       const be = args.backend as PooledCpuBackend;
       const { b, hw, c } = groupShape(x, groups);
-      const dx = be.alloc(b * hw * c);
-      const dg = be.alloc(c);
-      const db = be.alloc(c);
+      const dx = be.allocOutput(b * hw * c);
+      const dg = be.allocOutput(c);
+      const db = be.allocOutput(c);
       addon.groupnormGrad(
         b,
         hw,
@@ -438,7 +438,7 @@ export function nativeKernels(
       const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
       if (sizes.length > 16) return null;
       const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
-      const outs = sizes.map((w) => be.alloc(rows * w));
+      const outs = sizes.map((w) => be.allocOutput(rows * w));
       addon.splitLast(values(be, x), rows, outs);
       return sizes.map((w, i) => be.makeTensorInfo([...x.shape.slice(0, -1), w], 'float32', outs[i]));
     }),
@@ -468,7 +468,7 @@ export function nativeKernels(
         false,
         'channelsLast',
       );
-      const dx = b.alloc(shape.reduce((p, q) => p * q, 1));
+      const dx = b.allocOutput(shape.reduce((p, q) => p * q, 1));
       addon.conv2d(...geometry(c), 1, values(b, dy), values(b, filter), dx);
       return b.makeTensorInfo(shape, 'float32', dx);
     }),
@@ -487,7 +487,7 @@ export function nativeKernels(
         false,
         'channelsLast',
       );
-      const dw = b.alloc(a.filterShape.reduce((p, q) => p * q, 1));
+      const dw = b.allocOutput(a.filterShape.reduce((p, q) => p * q, 1));
       addon.conv2d(...geometry(c), 2, values(b, x), values(b, dy), dw);
       return b.makeTensorInfo(a.filterShape, 'float32', dw);
     }),

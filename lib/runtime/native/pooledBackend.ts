@@ -4,8 +4,12 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 type DataId = object;
 
-/** Outputs from 256 Ki floats (1 MiB) up are pooled; smaller ones are cheap to allocate. */
-const POOL_MIN = 1 << 18;
+/**
+ * minElements: outputs from 256 Ki floats (1 MiB) up are pooled; smaller ones are cheap to allocate.
+ * poison: fill recycled buffers with NaN before handing them out, so a kernel that fails to write
+ * all of its output shows up in tests (which also pool every size).
+ */
+export const poolSettings = { minElements: 1 << 18, poison: false };
 
 /**
  * At most this much disposed memory waits for reuse (a quarter of the machine's memory): beyond it, the
@@ -21,22 +25,25 @@ const POOL_CAP_BYTES = totalmem() / 4;
  * (a 64 MiB copy: 12 ms into touched memory, 33 ms into fresh), and a UNet step makes dozens of
  * activations of the same few sizes. Recycling on dispose needs no help from the GC.
  *
- * Safety: a buffer is recycled only if nothing else can see it. It must have come from `alloc` (the
+ * Safety: a buffer is recycled only if nothing else can see it. It must have come from `allocOutput` (the
  * native kernels' outputs), and it stops being recyclable once its values leave the backend — read by
  * `dataSync`/`data`/`bufferSync` — or once a kernel returns a tensor that shares its memory (tfjs's cpu
  * slice returns subarray views). Reshapes share the data id, which the cpu backend reference-counts.
  */
 export class PooledCpuBackend extends MathBackendCPU {
-  /** Buffers from `alloc` that nothing outside their own tensor has seen. */
+  /** Buffers from `allocOutput` that nothing outside their own tensor has seen. */
   private readonly recyclable = new WeakSet<Float32Array>();
   private readonly free = new Map<number, Float32Array[]>();
   private freeBytes = 0;
   /** Buffers handed out again / newly created (for tests and the benchmark). */
   readonly poolStats = { reused: 0, fresh: 0 };
 
-  /** A zero-filled Float32Array of n elements for a kernel's output: recycled memory where there is some. */
-  alloc(n: number): Float32Array {
-    if (n < POOL_MIN) return new Float32Array(n);
+  /**
+   * A Float32Array of n elements for the output of a kernel that writes every element: recycled memory
+   * where there is some, so it may hold old values (never zeroed: that would be another pass).
+   */
+  allocOutput(n: number): Float32Array {
+    if (n < poolSettings.minElements) return new Float32Array(n);
     const list = this.free.get(n);
     if (list) {
       // most recently used sizes last: eviction starts from the front
@@ -47,7 +54,7 @@ export class PooledCpuBackend extends MathBackendCPU {
     let buf: Float32Array;
     if (spare) {
       this.freeBytes -= spare.byteLength;
-      spare.fill(0);
+      if (poolSettings.poison) spare.fill(Number.NaN);
       buf = spare;
       this.poolStats.reused++;
     } else {
