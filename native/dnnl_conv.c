@@ -13,7 +13,8 @@ typedef struct {
   int kind;
   dnnl_primitive_t conv;
   dnnl_primitive_t reorder;  // filters hwio → the primitive's layout (kinds 0, 1) or back (kind 2); NULL if same
-  dnnl_memory_t act0, act1, wUser, wPrim;  // kind 0: act0 = x, act1 = y; 1: dy, dx; 2: x, dy
+  dnnl_memory_t act0, act1, wUser, wPrim;  // kinds 0, 3: act0 = x, act1 = y; 1: dy, dx; 2: x, dy
+  dnnl_memory_t bias;                      // kind 3 (forward with a per-channel bias) only
   void* wBuf;                              // the reordered filters (NULL without a reorder)
 } Entry;
 
@@ -28,8 +29,8 @@ static long dnnl_calls;  // convolutions oneDNN has run (the tests check that it
 static void release(Entry* e) {
   if (e->conv) dnnl_primitive_destroy(e->conv);
   if (e->reorder) dnnl_primitive_destroy(e->reorder);
-  dnnl_memory_t ms[4] = {e->act0, e->act1, e->wUser, e->wPrim};
-  for (int i = 0; i < 4; i++)
+  dnnl_memory_t ms[5] = {e->act0, e->act1, e->wUser, e->wPrim, e->bias};
+  for (int i = 0; i < 5; i++)
     if (ms[i]) dnnl_memory_destroy(ms[i]);
   free(e->wBuf);
   memset(e, 0, sizeof(*e));
@@ -43,17 +44,20 @@ static int right_padding(const ConvGeom* g, dnnl_dims_t padR) {
   return padR[0] >= 0 && padR[1] >= 0;
 }
 
+// kind: 0 forward, 1 input gradient, 2 filter gradient, 3 forward with the bias added by the primitive
+// (saves a pass over the output).
 static int build(Entry* e, const ConvGeom* g, int kind) {
   memset(e, 0, sizeof(*e));
   e->g = *g;
   e->kind = kind;
   dnnl_dims_t src = {g->batch, g->inC, g->inH, g->inW}, dst = {g->batch, g->outC, g->outH, g->outW};
-  dnnl_dims_t wts = {g->outC, g->inC, g->fH, g->fW};
+  dnnl_dims_t wts = {g->outC, g->inC, g->fH, g->fW}, bias = {g->outC};
   dnnl_dims_t strides = {g->sH, g->sW}, dil = {g->dH - 1, g->dW - 1}, padL = {g->padT, g->padL};
   dnnl_dims_t padR;
   right_padding(g, padR);
-  dnnl_memory_desc_t srcMd, dstMd, wAny, wUserMd;
+  dnnl_memory_desc_t srcMd, dstMd, wAny, wUserMd, biasMd;
   if (dnnl_memory_desc_init_by_tag(&srcMd, 4, src, dnnl_f32, dnnl_nhwc) ||
+      dnnl_memory_desc_init_by_tag(&biasMd, 1, bias, dnnl_f32, dnnl_a) ||
       dnnl_memory_desc_init_by_tag(&dstMd, 4, dst, dnnl_f32, dnnl_nhwc) ||
       dnnl_memory_desc_init_by_tag(&wAny, 4, wts, dnnl_f32, dnnl_format_tag_any) ||
       dnnl_memory_desc_init_by_tag(&wUserMd, 4, wts, dnnl_f32, dnnl_hwio))
@@ -61,11 +65,11 @@ static int build(Entry* e, const ConvGeom* g, int kind) {
   dnnl_convolution_desc_t fd, cd;
   dnnl_primitive_desc_t fwd = NULL, pd = NULL;
   int ok = 0;
-  if (dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &srcMd, &wAny, NULL,
-                                                 &dstMd, strides, dil, padL, padR) ||
+  if (dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &srcMd, &wAny,
+                                                 kind == 3 ? &biasMd : NULL, &dstMd, strides, dil, padL, padR) ||
       dnnl_primitive_desc_create(&fwd, &fd, NULL, engine, NULL))
     goto done;
-  if (kind == 0) {
+  if (kind == 0 || kind == 3) {
     pd = fwd;
     fwd = NULL;
   } else if (kind == 1) {
@@ -83,8 +87,9 @@ static int build(Entry* e, const ConvGeom* g, int kind) {
   if (!wPrimMd || dnnl_primitive_create(&e->conv, pd)) goto done;
   // memory objects over caller buffers: their handles are set at each call
   const dnnl_memory_desc_t* a0 = kind == 1 ? &dstMd : &srcMd;
-  const dnnl_memory_desc_t* a1 = kind == 0 ? &dstMd : kind == 1 ? &srcMd : &dstMd;
-  if (dnnl_memory_create(&e->act0, a0, engine, DNNL_MEMORY_NONE) ||
+  const dnnl_memory_desc_t* a1 = kind == 1 ? &srcMd : &dstMd;
+  if ((kind == 3 && dnnl_memory_create(&e->bias, &biasMd, engine, DNNL_MEMORY_NONE)) ||
+      dnnl_memory_create(&e->act0, a0, engine, DNNL_MEMORY_NONE) ||
       dnnl_memory_create(&e->act1, a1, engine, DNNL_MEMORY_NONE) ||
       dnnl_memory_create(&e->wUser, &wUserMd, engine, DNNL_MEMORY_NONE))
     goto done;
@@ -130,7 +135,7 @@ static int exec(dnnl_primitive_t p, int n, const dnnl_exec_arg_t* args) {
   return dnnl_primitive_execute(p, stream, n, args) == dnnl_success;
 }
 
-int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, float* O) {
+int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, const float* bias, float* O) {
   if (broken) return 0;
   if (!engine) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) || dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) {
@@ -138,6 +143,8 @@ int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, float
       return 0;
     }
   }
+  if (bias && kind != 0) return 0;
+  if (bias) kind = 3;
   Entry* e = lookup(g, kind);
   if (!e) return 0;
   // kind 0: x, filter → y; 1: dy, filter → dx; 2: x, dy → dW
@@ -145,7 +152,7 @@ int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, float
   void* act1 = kind == 2 ? (void*)Q : (void*)O;
   void* wUser = kind == 2 ? (void*)O : (void*)Q;
   if (dnnl_memory_set_data_handle(e->act0, act0) || dnnl_memory_set_data_handle(e->act1, act1) ||
-      dnnl_memory_set_data_handle(e->wUser, wUser))
+      dnnl_memory_set_data_handle(e->wUser, wUser) || (bias && dnnl_memory_set_data_handle(e->bias, (void*)bias)))
     return 0;
   dnnl_memory_t w = e->reorder ? e->wPrim : e->wUser;
   if (kind != 2 && e->reorder) {
@@ -156,6 +163,10 @@ int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, float
   if (kind == 0) {
     dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, e->act0}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, e->act1}};
     ok = exec(e->conv, 3, a);
+  } else if (kind == 3) {
+    dnnl_exec_arg_t a[4] = {
+        {DNNL_ARG_SRC, e->act0}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, e->bias}, {DNNL_ARG_DST, e->act1}};
+    ok = exec(e->conv, 4, a);
   } else if (kind == 1) {
     dnnl_exec_arg_t a[3] = {{DNNL_ARG_DIFF_DST, e->act0}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, e->act1}};
     ok = exec(e->conv, 3, a);

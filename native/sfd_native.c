@@ -289,14 +289,18 @@ static int conv_engine(void) {
 #endif
 }
 
-// op(geom..., kind, P, Q, OUT): kind 0 = forward (P=x, Q=filter, OUT=y), 1 = dx (P=dy, Q=filter, OUT=dx),
+static int conv_blas(const ConvGeom* g, int kind, const float* P, const float* Q, float* O);
+static void add_bias_rows(float* y, size_t rows, int C, const float* bias);
+
+// op(geom..., kind, P, Q, OUT[, BIAS]): kind 0 = forward (P=x, Q=filter, OUT=y), 1 = dx (P=dy, Q=filter, OUT=dx),
 // 2 = dW (P=x, Q=dy, OUT=dW). Shapes: x [B,inH,inW,inC], filter [fH,fW,inC,outC], y/dy [B,outH,outW,outC].
+// BIAS ([outC], forward only) is added to y: by oneDNN inside the convolution, else in one pass after it.
 static napi_value conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 19;
-  napi_value a[19];
+  size_t argc = 20;
+  napi_value a[20];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 19) {
-    napi_throw_error(env, NULL, "conv2d: expected 19 arguments");
+  if (argc != 19 && argc != 20) {
+    napi_throw_error(env, NULL, "conv2d: expected 19 or 20 arguments");
     return NULL;
   }
   ConvGeom g;
@@ -323,21 +327,39 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "conv2d: buffer sizes do not match the geometry");
     return NULL;
   }
+  float* bias = NULL;
+  if (argc == 20) {
+    napi_valuetype t;
+    CHECK(env, napi_typeof(env, a[19], &t));
+    size_t lb;
+    if (t != napi_null && t != napi_undefined && !get_f32(env, a[19], &bias, &lb)) return NULL;
+    if (bias && (kind != 0 || lb != (size_t)g.outC)) {
+      napi_throw_range_error(env, NULL, "conv2d: a bias is [outC], for the forward convolution only");
+      return NULL;
+    }
+  }
 #ifdef SFD_DNNL
-  if (conv_engine() == 1 && dnnl_conv(&g, kind, P, Q, O)) return NULL;
+  if (conv_engine() == 1 && dnnl_conv(&g, kind, P, Q, bias, O)) return NULL;
 #endif
-  if (g.sH == 1 && g.sW == 1 && !is_pointwise(&g) && g.inC >= tap_min_channels()) {
-    if (!conv_stride1(&g, kind, P, Q, O)) napi_throw_error(env, NULL, "conv2d: out of memory");
+  if (!conv_blas(&g, kind, P, Q, O)) {
+    napi_throw_error(env, NULL, "conv2d: out of memory");
     return NULL;
   }
+  if (bias) add_bias_rows(O, ny / g.outC, g.outC, bias);
+  return NULL;
+}
+
+// The convolution on the BLAS paths; 0 when out of memory.
+static int conv_blas(const ConvGeom* g_, int kind, const float* P, const float* Q, float* O) {
+  ConvGeom g = *g_;
+  size_t nx = (size_t)g.batch * g.inH * g.inW * g.inC;
+  if (g.sH == 1 && g.sW == 1 && !is_pointwise(&g) && g.inC >= tap_min_channels())
+    return conv_stride1(&g, kind, P, Q, O);
   int K = g.fH * g.fW * g.inC, spatial = g.outH * g.outW;
   int pointwise = is_pointwise(&g);  // 1×1 stride-1 convs need no im2col: x already is the column matrix
   int chunk = chunk_images(&g);
   float* col = pointwise ? NULL : scratch(0, (size_t)chunk * spatial * K);
-  if (!pointwise && !col) {
-    napi_throw_error(env, NULL, "conv2d: out of memory for im2col");
-    return NULL;
-  }
+  if (!pointwise && !col) return 0;
   if (kind == 1) memset(O, 0, sizeof(float) * nx);
   for (int b0 = 0; b0 < g.batch; b0 += chunk) {
     int nb = g.batch - b0 < chunk ? g.batch - b0 : chunk;
@@ -358,7 +380,14 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
                   g.outC);
     }
   }
-  return NULL;
+  return 1;
+}
+
+// y[r, c] += bias[c] over rows × C.
+static void add_bias_rows(float* y, size_t rows, int C, const float* bias) {
+#pragma omp parallel for if (rows * C >= 65536) schedule(static)
+  for (size_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++) y[r * C + c] += bias[c];
 }
 
 

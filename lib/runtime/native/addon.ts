@@ -20,9 +20,22 @@ export interface NativeAddon {
     c: Float32Array,
     ldc: number,
   ): void;
-  /** NHWC convolution by im2col + GEMM; kind 0 forward, 1 input gradient, 2 filter gradient (see native/). */
+  /**
+   * NHWC convolution (oneDNN, or GEMMs over the BLAS); kind 0 forward, 1 input gradient, 2 filter gradient
+   * (see native/). A bias ([outC], forward only) is added to the output.
+   */
   conv2d(
     ...args: [...geometry: number[], kind: number, p: Float32Array, q: Float32Array, out: Float32Array]
+  ): void;
+  conv2d(
+    ...args: [
+      ...geometry: number[],
+      kind: 0,
+      x: Float32Array,
+      filter: Float32Array,
+      out: Float32Array,
+      bias: Float32Array | null,
+    ]
   ): void;
   /**
    * out = a op b (op 0 add, 1 sub, 2 mul, 3 div), out viewed as [outer, mid, inner]: mode 0 both full,

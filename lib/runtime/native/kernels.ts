@@ -92,9 +92,9 @@ export function nativeKernels(
       'channelsLast',
     );
     const y = b.allocOutput(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
-    addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y);
-    if (!biasAndActivation(addon, y, biasT ? values(b, biasT) : null, a.activation, a.leakyreluAlpha))
-      return null;
+    // the bias inside the convolution (oneDNN adds it as it writes y), then the activation
+    addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y, biasT ? values(b, biasT) : null);
+    if (!biasAndActivation(addon, y, null, a.activation, a.leakyreluAlpha)) return null;
     return b.makeTensorInfo(c.outShape, 'float32', y);
   };
 
