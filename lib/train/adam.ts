@@ -58,6 +58,15 @@ export class Adam {
     });
   }
 
+  /** One step on `loss`: its gradients with respect to every param, then `apply`. Returns the loss. */
+  minimize(loss: () => tf.Scalar, lr: number): tf.Scalar {
+    const byVarName = new Map([...this.params].map(([k, v]) => [v.name, k]));
+    const { value, grads } = tf.variableGrads(loss, [...this.params.values()]);
+    this.apply(new Map(Object.entries(grads).map(([n, g]) => [byVarName.get(n) as string, g])), lr);
+    tf.dispose(Object.values(grads));
+    return value;
+  }
+
   /** Moments as named tensors (`m/<name>`, `v/<name>`) for a checkpoint. */
   state(): Map<string, tf.Tensor> {
     const out = new Map<string, tf.Tensor>();

@@ -86,6 +86,28 @@ describe('EDM teacher training', function () {
     tf.dispose([g, ...w.values()]);
   });
 
+  it("Adam's minimize steps on the loss's gradient and returns the loss", () => {
+    // L = Σ (w − t)²: on the first step Adam moves each weight by lr toward its target
+    const w = new Map([
+      ['a', tf.variable(tf.tensor1d([1, -2]))],
+      ['b', tf.variable(tf.scalar(3))],
+    ]);
+    const adam = new Adam(w);
+    const loss = adam.minimize(
+      () =>
+        (w.get('a') as tf.Variable)
+          .square()
+          .sum()
+          .add((w.get('b') as tf.Variable).sub(5).square()) as tf.Scalar,
+      0.1,
+    );
+    assertClose([loss.dataSync()[0]], [1 + 4 + 4], 1e-6, 0, 'loss before the step');
+    assertClose(Array.from(w.get('a')?.dataSync() ?? []), [0.9, -1.9], 1e-6, 0, 'a');
+    assertClose([w.get('b')?.dataSync()[0] ?? Number.NaN], [3.1], 1e-6, 0, 'b');
+    adam.dispose();
+    tf.dispose([loss, ...w.values()]);
+  });
+
   it('the fused native Adam and EMA kernels follow the op-by-op updates (cpu) over several steps', async function () {
     const run = async (backend: string) => {
       const prev = tf.getBackend();
