@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Conv2DBackpropFilter (dW of a 2-D convolution, NHWC) from tfjs ops: for each filter tap (kh, kw) the
- * strided window of the padded input, flattened to [B·outH·outW, inC], times dy flattened to
- * [B·outH·outW, outC]. The wasm backend ships no such kernel, so tf.conv2d cannot be trained there as
- * shipped; this one makes its filter gradient a handful of matMuls.
+ * Conv2DBackpropFilter (dW of a 2-D convolution, NHWC) from tfjs ops: for each filter tap (kh, kw),
+ * dyᵀ [outC, B·outH·outW] times the strided window of the padded input flattened to [B·outH·outW, inC].
+ * The wasm backend ships no such kernel, so tf.conv2d cannot be trained there as shipped; this one makes
+ * its filter gradient a handful of matMuls. (dy is transposed once, explicitly: wasm's matMul with
+ * transposeA runs about 4× slower than a transpose and a plain product.)
  */
 export function conv2dBackpropFilter(
   x: tf.Tensor4D,
@@ -44,7 +45,7 @@ export function conv2dBackpropFilter(
       [0, 0],
     ]);
     const rows = batchSize * outHeight * outWidth;
-    const dy2 = dy.reshape([rows, outChannels]);
+    const dyT = dy.reshape([rows, outChannels]).transpose();
     const taps: tf.Tensor[] = [];
     for (let kh = 0; kh < filterHeight; kh++) {
       for (let kw = 0; kw < filterWidth; kw++) {
@@ -59,10 +60,13 @@ export function conv2dBackpropFilter(
           ],
           [1, strideHeight, strideWidth, 1],
         );
-        taps.push(tf.matMul(window.reshape([rows, inChannels]), dy2, true, false));
+        taps.push(tf.matMul(dyT, window.reshape([rows, inChannels]))); // [outC, inC]
       }
     }
-    return tf.stack(taps).reshape([filterHeight, filterWidth, inChannels, outChannels]) as tf.Tensor4D;
+    return tf
+      .stack(taps)
+      .reshape([filterHeight, filterWidth, outChannels, inChannels])
+      .transpose([0, 1, 3, 2]) as tf.Tensor4D;
   });
 }
 
