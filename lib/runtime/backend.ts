@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerConv2dBackpropFilter } from './kernels/conv2dBackpropFilter';
 import { fixCpuResizeNearestNeighborGrad } from './kernels/resizeNearestNeighborGrad';
+import { PooledCpuBackend } from './native/pooledBackend';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/register';
 
 // tfjs's cpu kernel for this gradient is wrong for batches > 1 (see the file); fixed before anything trains
@@ -99,6 +100,15 @@ export async function useBackend(name: BackendName): Promise<void> {
   const tfName = await load(name);
   if (!(await tf.setBackend(tfName))) throw new Error(`backend ${name} could not be initialised`);
   if (tfName === 'wasm') registerConv2dBackpropFilter('wasm');
+}
+
+/**
+ * Frees the memory the native backend keeps for reuse (disposed tensors' buffers, at most a quarter of
+ * the machine's memory) — e.g. in a notebook, after a large sampling run. Returns the bytes let go.
+ */
+export function releasePooledMemory(): number {
+  const be = tf.engine().registry[NATIVE_BACKEND];
+  return be instanceof PooledCpuBackend ? be.releasePool() : 0;
 }
 
 /** Whether the GPU backend package can be loaded here (without switching to it). */

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
+import { releasePooledMemory } from '../../lib/runtime/backend';
 import { loadAddon } from '../../lib/runtime/native/addon';
 import type { PooledCpuBackend } from '../../lib/runtime/native/pooledBackend';
 import { NATIVE_BACKEND, registerNativeBackend } from '../../lib/runtime/native/register';
@@ -67,5 +68,16 @@ describe('native backend buffer pool', () => {
     const y = a.mul(b);
     assert.deepEqual(expected(r), want, 'the reshape changed when the tensor it came from was disposed');
     tf.dispose([a, b, r, y]);
+  });
+
+  it('lets go of the waiting buffers on request, and allocates fresh memory afterwards', () => {
+    const [a, b] = [randn(SHAPE, 9), randn(SHAPE, 10)];
+    a.add(b).dispose();
+    assert.ok(releasePooledMemory() >= 4 * SHAPE[0] * SHAPE[1], 'the disposed output was waiting');
+    assert.equal(releasePooledMemory(), 0);
+    const fresh = be.poolStats.fresh;
+    const y = a.add(b);
+    assert.equal(be.poolStats.fresh, fresh + 1);
+    tf.dispose([a, b, y]);
   });
 });

@@ -88,7 +88,7 @@ describe('EDM teacher training', function () {
 
   it("Adam's minimize steps on the loss's gradient and returns the loss", () => {
     // L = Σ (w − t)²: on the first step Adam moves each weight by lr toward its target
-    const w = new Map([
+    const w = new Map<string, tf.Variable>([
       ['a', tf.variable(tf.tensor1d([1, -2]))],
       ['b', tf.variable(tf.scalar(3))],
     ]);

@@ -106,6 +106,14 @@ export class PooledCpuBackend extends MathBackendCPU {
     return done;
   }
 
+  /** Lets go of every buffer waiting for reuse (the GC frees them); returns how many bytes that was. */
+  releasePool(): number {
+    const bytes = this.freeBytes;
+    this.free.clear();
+    this.freeBytes = 0;
+    return bytes;
+  }
+
   /** Drops buffers of the least recently used sizes until the pool is within its cap. */
   private evict(): void {
     for (const [n, list] of this.free) {
@@ -119,8 +127,7 @@ export class PooledCpuBackend extends MathBackendCPU {
   }
 
   override dispose(): void {
-    this.free.clear();
-    this.freeBytes = 0;
+    this.releasePool();
     super.dispose();
   }
 }
