@@ -378,6 +378,28 @@ describe('native BLAS backend', () => {
     });
   });
 
+  it('takes int32 and bool tensors cast to float32, and empty shapes, like the cpu kernels', async () => {
+    const outputs = () =>
+      tf.tidy(() => {
+        const i = tf.tensor2d([1, -2, 3, 4, 5, -6], [2, 3], 'int32').cast('float32');
+        const b = tf.tensor2d([1, 0, 1, 1, 0, 0], [2, 3], 'bool').cast('float32');
+        const f = randn([2, 3], 1);
+        return [
+          i.add(f),
+          b.mul(f),
+          tf.matMul(i, b, false, true),
+          tf.sigmoid(i),
+          tf.matMul(tf.zeros([0, 3]), randn([3, 2], 2)),
+          ...tf.split(tf.zeros([0, 4]), 2, 1),
+        ].map((t) => [...t.shape, ...Array.from(t.dataSync())]);
+      });
+    const ours = await onBackend(NATIVE_BACKEND, outputs);
+    const ref = await onBackend('cpu', outputs);
+    ours.forEach((o, k) => {
+      assertClose(o, ref[k], 1e-6, 1e-6, `output ${k}`);
+    });
+  });
+
   it('an unsupported case (fused prelu) falls back to the cpu kernel instead of failing', async () => {
     const ours = await onBackend(NATIVE_BACKEND, () =>
       tf.tidy(() =>

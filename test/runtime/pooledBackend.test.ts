@@ -59,6 +59,18 @@ describe('native backend buffer pool', () => {
     tf.dispose([a, b, s, y]);
   });
 
+  it('never recycles memory that a complex tensor keeps (the cpu Complex kernel stores its inputs there)', () => {
+    const [a, b] = [randn(SHAPE, 11), randn(SHAPE, 12)];
+    const x = a.add(b);
+    const want = Float32Array.from(x.dataSync());
+    const x2 = a.add(b); // not read out: only the complex tensor below still shares its memory
+    const r = tf.real(tf.complex(x2, tf.zerosLike(x2)));
+    x2.dispose();
+    const y = a.mul(b);
+    assert.deepEqual(expected(r), want, 'the real part changed when its source was disposed');
+    tf.dispose([a, b, x, r, y]);
+  });
+
   it('keeps memory shared by a reshape until the last tensor that uses it is disposed', () => {
     const [a, b] = [randn(SHAPE, 7), randn(SHAPE, 8)];
     const x = a.add(b);

@@ -116,7 +116,7 @@ export function nativeKernels(
     const [br, bc] = bT.shape.slice(-2);
     const [m, k] = ta ? [ac, ar] : [ar, ac];
     const [k2, n] = tb ? [bc, br] : [br, bc];
-    if (k !== k2 || k === 0 || (biasT && !perChannel(biasT, n))) return null;
+    if (k !== k2 || k === 0 || m === 0 || n === 0 || (biasT && !perChannel(biasT, n))) return null;
     const outerA = a.shape.slice(0, -2);
     const outerB = bT.shape.slice(0, -2);
     const batchA = outerA.reduce((p, q) => p * q, 1);
@@ -262,6 +262,16 @@ export function nativeKernels(
   };
 
   return {
+    // The cpu backend casts int32 and bool to float32 by relabelling the same Int32Array/Uint8Array; the
+    // native kernels read float32 tensors as Float32Arrays, so here the cast converts the values.
+    Cast: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const { dtype } = args.attrs as unknown as tf.CastAttrs;
+      const be = args.backend as PooledCpuBackend;
+      if (dtype !== 'float32' || (x.dtype !== 'int32' && x.dtype !== 'bool')) return cpu('Cast')(args);
+      const v = be.data.get(x.dataId).values as Int32Array | Uint8Array;
+      return be.makeTensorInfo(x.shape, 'float32', Float32Array.from(v));
+    },
     // SiLU and its gradient as single kernels (see lib/models/silu.ts).
     SfdSilu: unaryKernel(1),
     SfdSiluGrad: (args) => {
@@ -438,6 +448,7 @@ export function nativeKernels(
       const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
       if (sizes.length > 16) return null;
       const rows = x.shape.slice(0, -1).reduce((p, q) => p * q, 1);
+      if (rows === 0) return null;
       const outs = sizes.map((w) => be.allocOutput(rows * w));
       addon.splitLast(values(be, x), rows, outs);
       return sizes.map((w, i) => be.makeTensorInfo([...x.shape.slice(0, -1), w], 'float32', outs[i]));

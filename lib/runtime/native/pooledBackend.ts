@@ -70,20 +70,29 @@ export class PooledCpuBackend extends MathBackendCPU {
     if (values instanceof Float32Array) this.recyclable.delete(values);
   }
 
-  /** After a kernel ran: any output sharing memory with an input makes that input's buffer unrecyclable. */
+  /**
+   * After a kernel ran: an output sharing memory with an input makes both unrecyclable. Complex tensors
+   * hold their arrays in two hidden parts (the cpu Complex kernel keeps its inputs' arrays there).
+   */
   checkAliasing(inputs: tf.TensorInfo[], outputs: tf.TensorInfo[]): void {
-    for (const o of outputs) {
-      const ov = this.data.get(o.dataId)?.values as { buffer?: ArrayBufferLike } | undefined;
-      if (!ov?.buffer) continue;
-      for (const i of inputs) {
-        if (i.dataId === o.dataId) continue;
-        const iv = this.data.get(i.dataId)?.values as Float32Array | undefined;
-        if (iv && iv.buffer === ov.buffer) {
-          this.escape(iv);
-          this.escape(ov);
-        }
-      }
-    }
+    const ins = inputs.flatMap((t) => this.arraysOf(t.dataId));
+    for (const o of outputs)
+      for (const [oid, ov] of this.arraysOf(o.dataId))
+        for (const [iid, iv] of ins)
+          if (iid !== oid && iv.buffer === ov.buffer) {
+            // (the same data id is a reshape or identity: the cpu backend reference-counts those)
+            this.escape(iv);
+            this.escape(ov);
+          }
+  }
+
+  /** The typed arrays behind a data id of this backend, with their ids: its own, or a complex tensor's parts'. */
+  private arraysOf(dataId: DataId): [DataId, ArrayBufferView][] {
+    if (!this.data.has(dataId)) return [];
+    const { values, complexTensorInfos } = this.data.get(dataId);
+    if (complexTensorInfos)
+      return [complexTensorInfos.real, complexTensorInfos.imag].flatMap((p) => this.arraysOf(p.dataId));
+    return ArrayBuffer.isView(values) ? [[dataId, values]] : [];
   }
 
   override readSync(dataId: DataId): tf.backend_util.BackendValues {
@@ -93,7 +102,8 @@ export class PooledCpuBackend extends MathBackendCPU {
   }
 
   override disposeData(dataId: DataId, force = false): boolean {
-    const values = this.data.get(dataId)?.values;
+    // (has() first: get() of an id this backend lacks would move the data here)
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     const done = super.disposeData(dataId, force);
     if (values instanceof Float32Array && !this.data.has(dataId) && this.recyclable.has(values)) {
       this.recyclable.delete(values);
