@@ -11,7 +11,9 @@ import { loadWeights, saveWeights } from '../models/weightsIO';
 import { imageGridPng } from '../plot/imageGrid';
 import { describeBackend, initBackend } from '../runtime/backend';
 import { writeFileAtomic } from '../util/atomicWrite';
+import { ensureWritableFile } from '../util/outputs';
 import { progressBar } from '../util/progress';
+import { intArg, numArg, positiveArg, seedArg } from './args';
 
 export const EVAL_HELP = `  sfd eval (--teacher NAME|DIR [--solver S --nfe N --afs --seed S] | --samples FILE.json | --real train)
            [--n 5000] [--ref test|train] [--grid FILE.png] [--record [--card NAME|DIR]]
@@ -27,14 +29,6 @@ export function isImageTeacher(name: string | undefined): boolean {
   return IMAGE_TEACHERS[name] !== undefined || existsSync(`${name}/model.json`);
 }
 
-function num(v: string | undefined, name: string, d: number, integer = false): number {
-  if (v === undefined) return d;
-  const x = Number(v);
-  if (!Number.isFinite(x) || (integer && (!Number.isInteger(x) || x < 0)))
-    throw new RangeError(`--${name} must be ${integer ? 'a non-negative integer' : 'a number'}, got '${v}'`);
-  return x;
-}
-
 interface SamplingArgs {
   solver?: string;
   nfe?: string;
@@ -48,14 +42,14 @@ interface SamplingArgs {
 function samplingFrom(v: SamplingArgs, dflt: { solver: string; nfe: number }): ImageSampling {
   return {
     solver: v.solver ?? dflt.solver,
-    nfe: num(v.nfe, 'nfe', dflt.nfe, true),
+    nfe: intArg(v.nfe, 'nfe', dflt.nfe),
     afs: v.afs ?? false,
     threshold: v.threshold ?? false,
     schedule: {
       ...edmImageSchedule,
-      rho: num(v.rho, 'rho', edmImageSchedule.rho),
-      tMin: num(v['t-min'], 't-min', edmImageSchedule.tMin),
-      tMax: num(v['t-max'], 't-max', edmImageSchedule.tMax),
+      rho: positiveArg(v.rho, 'rho', edmImageSchedule.rho),
+      tMin: numArg(v['t-min'], 't-min', edmImageSchedule.tMin),
+      tMax: numArg(v['t-max'], 't-max', edmImageSchedule.tMax),
     },
   };
 }
@@ -71,12 +65,18 @@ export async function sampleImageCommand(
   },
 ): Promise<void> {
   if (!values.out?.endsWith('.png')) throw new RangeError('sampling an image teacher needs --out FILE.png');
+  ensureWritableFile(values.out);
+  if (values['save-samples']) {
+    if (!values['save-samples'].endsWith('.json'))
+      throw new RangeError('--save-samples needs a FILE.json (a FILE.bin is written beside it)');
+    ensureWritableFile(values['save-samples'], '--save-samples');
+  }
   const b = await initBackend();
   console.error(describeBackend(b));
   const teacher = loadImageTeacher(values.teacher);
   const cfg = samplingFrom(values, { solver: 'heun', nfe: 36 });
-  const n = num(values.n, 'n', 64, true);
-  const seed = num(values.seed, 'seed', 0, true);
+  const n = intArg(values.n, 'n', 64, 1);
+  const seed = seedArg(values.seed, 0);
   const bar = progressBar('sample', 1);
   const t0 = performance.now();
   const r = sampleImages(teacher.denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
@@ -146,6 +146,7 @@ export async function evalCommand(args: string[]): Promise<void> {
       denoising: { type: 'boolean' },
     },
   });
+  if (values.grid) ensureWritableFile(values.grid, '--grid');
   const b = await initBackend();
   console.error(describeBackend(b));
   const fnet = loadFeatureNet();
@@ -156,7 +157,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   }
   if (values.denoising) {
     if (!values.teacher) throw new RangeError('--denoising needs --teacher NAME|DIR');
-    const result = denoisingReport(values.teacher, num(values.n, 'n', 1000, true), b.choice);
+    const result = denoisingReport(values.teacher, intArg(values.n, 'n', 1000, 1), b.choice);
     console.log(JSON.stringify(result));
     if (values.record) recordInCard(teacherDirOf(values.card ?? values.teacher), result);
     return;
@@ -167,7 +168,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   const ref = (values.ref ?? 'test') as MnistSplit;
   if (ref !== 'test' && ref !== 'train')
     throw new RangeError(`--ref must be test or train, got '${values.ref}'`);
-  let n = num(values.n, 'n', 5000, true);
+  let n = intArg(values.n, 'n', 5000, 1);
   const t0 = performance.now();
   let pixels: Float32Array;
   let source: Record<string, unknown>;
@@ -175,7 +176,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   if (values.teacher) {
     const teacher = loadImageTeacher(values.teacher);
     const cfg = samplingFrom(values, { solver: 'heun', nfe: 36 });
-    const seed = num(values.seed, 'seed', 0, true);
+    const seed = seedArg(values.seed, 0);
     const bar = progressBar('sample', 1);
     const r = sampleImages(teacher.denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
       bar(d, t, (performance.now() - t0) / 1000),

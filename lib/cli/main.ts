@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { edmImageSchedule } from '../diffusion/sampleImages';
 import { SOLVER_NAMES } from '../diffusion/solvers/registry';
 import { TOY_MIXTURES } from '../models/toys';
 import { BACKEND_ORDER, describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
 import { benchDefaults, formatBenchTable, lossCurveParity, runBenchmark } from '../runtime/benchmark';
 import { loadAddon } from '../runtime/native/addon';
+import { ensureWritableFile } from '../util/outputs';
+import { intArg, numArg, positiveArg, seedArg } from './args';
 import { EVAL_HELP, evalCommand, isImageTeacher, sampleImageCommand } from './imageCommands';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
 import { TRAIN_FEATURES_HELP, trainFeaturesCommand } from './trainFeatures';
@@ -24,7 +27,8 @@ usage:
     --nfe N          denoiser evaluations (default ${sampleDefaults.nfe})
     --afs            analytical first step (saves one evaluation)
     --rho R          polynomial schedule exponent (default ${sampleDefaults.rho})
-    --t-min T, --t-max T   noise range (default ${sampleDefaults.tMin}, ${sampleDefaults.tMax})
+    --t-min T, --t-max T   noise range (default: toy teachers ${sampleDefaults.tMin}, ${sampleDefaults.tMax};
+                     image teachers ${edmImageSchedule.tMin}, ${edmImageSchedule.tMax}, EDM's)
     --seed S         noise seed (default ${sampleDefaults.seed})
     --n N            number of samples (default ${sampleDefaults.n})
     --threshold      dynamic thresholding of x0 (DPM-Solver++ only; the official SFD teacher uses it)
@@ -33,20 +37,6 @@ ${TRAIN_TEACHER_HELP}
 ${TRAIN_FEATURES_HELP}
 ${EVAL_HELP}
 environment: SFD_BACKEND=${BACKEND_ORDER.join('|')} forces a backend.`;
-
-function num(v: string | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new RangeError(`--${name} must be a number, got '${v}'`);
-  return x;
-}
-
-function seedArg(v: string | undefined, dflt: number): number {
-  const s = num(v, 'seed', dflt);
-  if (!Number.isInteger(s) || s < 0 || s >= 2 ** 32)
-    throw new RangeError(`--seed must be an integer in [0, 2^32), got '${v}'`);
-  return s;
-}
 
 async function info(): Promise<void> {
   const b = await initBackend();
@@ -97,17 +87,18 @@ async function sample(args: string[]): Promise<void> {
   }
   if (values['save-samples']) throw new RangeError('--save-samples is for image teachers (--teacher mnist)');
   if (!values.out) throw new RangeError('sfd sample needs --out FILE.json');
+  ensureWritableFile(values.out);
   const d = sampleDefaults;
   const cfg = {
     teacher: values.teacher ?? d.teacher,
     solver: values.solver ?? d.solver,
-    nfe: num(values.nfe, 'nfe', d.nfe),
+    nfe: intArg(values.nfe, 'nfe', d.nfe),
     afs: values.afs ?? d.afs,
-    rho: num(values.rho, 'rho', d.rho),
-    tMin: num(values['t-min'], 't-min', d.tMin),
-    tMax: num(values['t-max'], 't-max', d.tMax),
+    rho: positiveArg(values.rho, 'rho', d.rho),
+    tMin: numArg(values['t-min'], 't-min', d.tMin),
+    tMax: numArg(values['t-max'], 't-max', d.tMax),
     seed: seedArg(values.seed, d.seed),
-    n: num(values.n, 'n', d.n),
+    n: intArg(values.n, 'n', d.n, 1),
     exact: values.exact ?? d.exact,
     threshold: values.threshold ?? d.threshold,
   };
@@ -132,7 +123,7 @@ async function bench(args: string[]): Promise<void> {
   const cfg = {
     ...benchDefaults,
     backends: values.backends?.split(',') ?? benchDefaults.backends,
-    reps: num(values.reps, 'reps', benchDefaults.reps),
+    reps: intArg(values.reps, 'reps', benchDefaults.reps, 1),
   };
   const { peak, rows } = await runBenchmark(cfg, (s) => console.error(s));
   const { addon } = loadAddon();

@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { saveFeatureNet } from '../eval/featureNetFiles';
 import { describeBackend, initBackend } from '../runtime/backend';
 import { featureTrainDefaults, trainFeatureNet } from '../train/features';
+import { ensureModelOutDir } from '../util/outputs';
 import { progressBar } from '../util/progress';
+import { intArg, seedArg } from './args';
 
 export const TRAIN_FEATURES_HELP = `  sfd train-features [--epochs N] [--batch B] [--seed S] [--out DIR]
                                    train the MNIST feature classifier (the shipped one in data/feature-net is frozen)`;
@@ -18,20 +20,15 @@ export async function trainFeaturesCommand(args: string[]): Promise<void> {
       out: { type: 'string' },
     },
   });
-  const int = (v: string | undefined, name: string, d: number) => {
-    const x = v === undefined ? d : Number(v);
-    if (!Number.isInteger(x) || x < 0)
-      throw new RangeError(`--${name} must be a non-negative integer, got '${v}'`);
-    return x;
-  };
   const d = featureTrainDefaults;
   const cfg = {
     ...d,
-    epochs: int(values.epochs, 'epochs', d.epochs),
-    batch: int(values.batch, 'batch', d.batch),
-    seed: int(values.seed, 'seed', d.seed),
+    epochs: intArg(values.epochs, 'epochs', d.epochs, 1),
+    batch: intArg(values.batch, 'batch', d.batch, 1),
+    seed: seedArg(values.seed, d.seed),
   };
   const out = values.out ?? 'runs/feature-net';
+  ensureModelOutDir(out);
   const b = await initBackend();
   console.error(describeBackend(b));
   const bar = progressBar('train-features', 100);

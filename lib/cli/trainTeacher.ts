@@ -1,80 +1,81 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from '../runtime/backend';
-import { exportCheckpoint, teacherTrainDefaults, trainTeacher } from '../train/teacher';
+import {
+  exportCheckpoint,
+  type TeacherTrainConfig,
+  teacherTrainDefaults,
+  trainTeacher,
+} from '../train/teacher';
 import { progressBar } from '../util/progress';
+import { intArg, intListArg, numArg, positiveArg, seedArg } from './args';
 
-export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--resume] [--seed S] [--lr LR] [--channels 16,32,32]
-                                   [--p-mean M] [--p-std S] [--[no-]positional]
-                                   EDM-train the MNIST UNet teacher (checkpoints every --checkpoint-every steps)
-  sfd train-teacher --export CHECKPOINT.json --out DIR
+export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--seed S] [--lr LR] [--channels 16,32,64]
+                    [--blocks N] [--ema-half-life IMAGES] [--warmup IMAGES] [--p-mean M] [--p-std S]
+                    [--[no-]positional] [--checkpoint-every N] [--resume [--from RUN_DIR]]
+                                   EDM-train the MNIST UNet teacher (defaults: the shipped teacher's configuration);
+                                   checkpoints go to DIR/checkpoint/; --resume continues DIR's run, or with --from
+                                   another run's (e.g. data/teacher-mnist) into a new DIR; only --steps may change
+  sfd train-teacher --export RUN_DIR|CHECKPOINT.json --out DIR
                                    write a checkpoint's EMA weights as a model (to evaluate a run part-way)`;
 
-function int(v: string | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 0)
-    throw new RangeError(`--${name} must be a non-negative integer, got '${v}'`);
-  return x;
+const OPTIONS = {
+  steps: { type: 'string' },
+  batch: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  from: { type: 'string' },
+  export: { type: 'string' },
+  seed: { type: 'string' },
+  lr: { type: 'string' },
+  channels: { type: 'string' },
+  blocks: { type: 'string' },
+  'ema-half-life': { type: 'string' },
+  warmup: { type: 'string' },
+  positional: { type: 'boolean' },
+  'no-positional': { type: 'boolean' },
+  'p-mean': { type: 'string' },
+  'p-std': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+/** The run's configuration: the shipped teacher's defaults with each given flag applied. */
+export function teacherConfigFromArgs(v: Values): TeacherTrainConfig {
+  const d = teacherTrainDefaults;
+  return {
+    ...d,
+    unet: {
+      ...d.unet,
+      channels: intListArg(v.channels, 'channels', d.unet.channels, 1),
+      blocksPerLevel: intArg(v.blocks, 'blocks', d.unet.blocksPerLevel, 1),
+      positional: v['no-positional'] ? false : (v.positional ?? d.unet.positional),
+    },
+    noise: {
+      pMean: numArg(v['p-mean'], 'p-mean', d.noise.pMean),
+      pStd: positiveArg(v['p-std'], 'p-std', d.noise.pStd),
+    },
+    steps: intArg(v.steps, 'steps', d.steps, 1),
+    batch: intArg(v.batch, 'batch', d.batch, 1),
+    seed: seedArg(v.seed, d.seed),
+    lr: positiveArg(v.lr, 'lr', d.lr),
+    emaHalfLifeImages: intArg(v['ema-half-life'], 'ema-half-life', d.emaHalfLifeImages),
+    warmupImages: intArg(v.warmup, 'warmup', d.warmupImages),
+    checkpointEvery: intArg(v['checkpoint-every'], 'checkpoint-every', d.checkpointEvery, 1),
+  };
 }
 
 export async function trainTeacherCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      steps: { type: 'string' },
-      batch: { type: 'string' },
-      out: { type: 'string' },
-      resume: { type: 'boolean' },
-      export: { type: 'string' },
-      seed: { type: 'string' },
-      lr: { type: 'string' },
-      channels: { type: 'string' },
-      positional: { type: 'boolean' },
-      'no-positional': { type: 'boolean' },
-      'p-mean': { type: 'string' },
-      'p-std': { type: 'string' },
-      'checkpoint-every': { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args, strict: true, options: OPTIONS });
+  const command = `sfd train-teacher ${args.join(' ')}`.trim();
   if (values.export) {
     if (!values.out) throw new RangeError('--export needs --out DIR for the model');
-    if (!existsSync(values.export)) throw new Error(`--export: no checkpoint at ${values.export}`);
-    const step = await exportCheckpoint(values.export, values.out, {
-      command: `sfd train-teacher ${args.join(' ')}`,
-    });
+    const step = await exportCheckpoint(values.export, values.out, { command });
     console.log(`EMA weights at step ${step} → ${values.out}/model.json`);
     return;
   }
-  const d = teacherTrainDefaults;
-  const channels = values.channels?.split(',').map((c) => int(c, 'channels', 0)) ?? d.unet.channels;
-  const lr = values.lr === undefined ? d.lr : Number(values.lr);
-  const num = (v: string | undefined, name: string, dflt: number) => {
-    if (v === undefined) return dflt;
-    const x = Number(v);
-    if (!Number.isFinite(x)) throw new RangeError(`--${name} must be a number, got '${v}'`);
-    return x;
-  };
-  const noise = {
-    pMean: num(values['p-mean'], 'p-mean', d.noise.pMean),
-    pStd: num(values['p-std'], 'p-std', d.noise.pStd),
-  };
-  if (!(noise.pStd > 0)) throw new RangeError(`--p-std must be > 0, got ${noise.pStd}`);
-  const config = {
-    ...d,
-    noise,
-    unet: {
-      ...d.unet,
-      channels,
-      positional: values['no-positional'] ? false : (values.positional ?? d.unet.positional),
-    },
-    steps: int(values.steps, 'steps', d.steps),
-    batch: int(values.batch, 'batch', d.batch),
-    seed: int(values.seed, 'seed', d.seed),
-    lr,
-    checkpointEvery: int(values['checkpoint-every'], 'checkpoint-every', d.checkpointEvery),
-  };
+  if (values.from && !values.resume) throw new RangeError('--from RUN_DIR only goes with --resume');
+  const config = teacherConfigFromArgs(values);
   const out = values.out ?? 'runs/teacher-mnist';
   const b = await initBackend();
   console.error(describeBackend(b));
@@ -83,8 +84,9 @@ export async function trainTeacherCommand(args: string[]): Promise<void> {
     config,
     out,
     resume: values.resume,
+    resumeFrom: values.from,
     onProgress: (p) => bar(p.step, p.steps, p.seconds, `loss ${p.loss.toFixed(4)}`),
-    card: { command: `sfd train-teacher ${args.join(' ')}`.trim(), backend: b.choice },
+    card: { command, backend: b.choice },
   });
   const last = r.losses[r.losses.length - 1];
   console.log(

@@ -25,10 +25,10 @@ export function imageFeatures(
     const x = tf.tensor4d(pixels.subarray(s * per, (s + b) * per), [b, 28, 28, 1]);
     const [f, p] = tf.tidy(() => {
       const a = net.activations(x);
-      return [a.features, tf.softmax(a.logits).max(1)];
+      return [a.features, tf.softmax(a.logits).max(1).sum()];
     });
     features.set(f.dataSync(), s * FEATURE_DIM);
-    conf += (p.sum().dataSync() as Float32Array)[0];
+    conf += (p.dataSync() as Float32Array)[0];
     tf.dispose([x, f, p]);
   }
   return { features, confidence: conf / n };

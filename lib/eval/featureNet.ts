@@ -30,17 +30,17 @@ export function createFeatureNet(seed = 0): FeatureNet {
   const he = (name: string, shape: number[], fanIn: number) => {
     const n = shape.reduce((a, b) => a * b, 1);
     const s = Math.sqrt(2 / fanIn);
+    const values = Float32Array.from({ length: n }, () => s * rng.normal());
     weights.set(
       name,
-      tf.variable(
-        tf.tensor(
-          Float32Array.from({ length: n }, () => s * rng.normal()),
-          shape,
-        ),
-      ),
+      tf.tidy(() => tf.variable(tf.tensor(values, shape))),
     );
   };
-  const zeros = (name: string, shape: number[]) => weights.set(name, tf.variable(tf.zeros(shape)));
+  const zeros = (name: string, shape: number[]) =>
+    weights.set(
+      name,
+      tf.tidy(() => tf.variable(tf.zeros(shape))),
+    );
   for (const c of CONVS) {
     he(`${c.name}.w`, [3, 3, c.ci, c.co], 9 * c.ci);
     zeros(`${c.name}.b`, [c.co]);

@@ -52,6 +52,14 @@ export interface UNet {
   dispose(): void;
 }
 
+/**
+ * True for the weights of the step-condition path (the `step.*` embedding MLP and each block's `*.step`
+ * projection): a student's own weights, absent from its teacher.
+ */
+export function isStepConditionWeight(name: string): boolean {
+  return name.startsWith('step.') || name.includes('.step.');
+}
+
 /** Builds a UNet with seeded He-normal weights (biases zero; the output conv and step-condition projections zero). */
 export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet {
   const cfg = { ...unetDefaults, ...overrides };
@@ -67,21 +75,24 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
   // exactly the teacher's other weights from the same seed (and, with zero projections, its outputs).
   let nextSeed = seed;
   let nextStepSeed = seed + 1_000_003;
-  const he = (name: string, shape: number[], fanIn: number) =>
+  const he = (name: string, shape: number[], fanIn: number) => {
+    const s = isStepConditionWeight(name) ? ++nextStepSeed : ++nextSeed;
+    // inside tidy: a Variable shares its initial tensor's data, which would otherwise stay alive
     weights.set(
       name,
-      tf.variable(
-        tf.randomNormal(
-          shape,
-          0,
-          Math.sqrt(2 / fanIn),
-          'float32',
-          name.startsWith('step.') ? ++nextStepSeed : ++nextSeed,
-        ),
-      ),
+      tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', s))),
     );
-  const zeros = (name: string, shape: number[]) => weights.set(name, tf.variable(tf.zeros(shape)));
-  const ones = (name: string, shape: number[]) => weights.set(name, tf.variable(tf.ones(shape)));
+  };
+  const zeros = (name: string, shape: number[]) =>
+    weights.set(
+      name,
+      tf.tidy(() => tf.variable(tf.zeros(shape))),
+    );
+  const ones = (name: string, shape: number[]) =>
+    weights.set(
+      name,
+      tf.tidy(() => tf.variable(tf.ones(shape))),
+    );
   const conv = (name: string, k: number, ci: number, co: number, zeroInit = false) => {
     if (zeroInit) zeros(`${name}.w`, [k, k, ci, co]);
     else he(`${name}.w`, [k, k, ci, co], k * k * ci);
@@ -212,7 +223,9 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
       let s: tf.Tensor | null = null;
       if (cfg.stepCondition) {
         if (cond?.step === undefined)
-          throw new RangeError('UNet built with stepCondition needs cond.step (the student NFE)');
+          throw new RangeError(
+            'UNet built with stepCondition needs cond.step (SFD-v: N, the number of student timestamps, or t_next)',
+          );
         s = silu(linear('step.1', silu(linear('step.0', sinusoid(tf.fill([b], cond.step) as tf.Tensor1D)))));
       }
       let h: tf.Tensor = conv2d('in', x);

@@ -54,20 +54,26 @@ export function loadWeights<M>(jsonPath: string): WeightsFile<M> & { sha256: str
   return { meta: meta as M, tensors: new Map(Object.entries(decoded)), sha256: hash, binPath };
 }
 
-/** Copies loaded values into existing variables, checking that names and shapes match exactly. */
+/**
+ * Copies loaded values into existing variables, checking that names and shapes match exactly. Weights
+ * for which `keepOwn` is true may be absent from the source and then keep their current values (a
+ * step-conditioned student loading its teacher keeps its own zero-initialised step path).
+ */
 export function assignWeights(
   target: Map<string, tf.Variable>,
   source: Map<string, tf.Tensor>,
   what: string,
+  keepOwn: (name: string) => boolean = () => false,
 ): void {
-  const missing = [...target.keys()].filter((k) => !source.has(k));
+  const missing = [...target.keys()].filter((k) => !source.has(k) && !keepOwn(k));
   const extra = [...source.keys()].filter((k) => !target.has(k));
   if (missing.length || extra.length)
     throw new Error(
       `${what}: weights do not match the architecture (missing: ${missing.slice(0, 5).join(', ') || 'none'}; unexpected: ${extra.slice(0, 5).join(', ') || 'none'})`,
     );
   for (const [k, v] of target) {
-    const s = source.get(k) as tf.Tensor;
+    const s = source.get(k);
+    if (!s) continue; // one of its own (keepOwn)
     if (s.shape.join() !== v.shape.join())
       throw new Error(`${what}: weight ${k} has shape [${s.shape}], the architecture expects [${v.shape}]`);
     v.assign(s);

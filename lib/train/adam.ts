@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { namedGrads } from './namedGrads';
 
 /** Adam hyper-parameters (Kingma & Ba; EDM uses β = (0.9, 0.999), ε = 1e-8). */
 export interface AdamConfig {
@@ -24,8 +25,15 @@ export class Adam {
     readonly config: AdamConfig = adamDefaults,
   ) {
     for (const [k, p] of params) {
-      this.m.set(k, tf.variable(tf.zerosLike(p), false));
-      this.v.set(k, tf.variable(tf.zerosLike(p), false));
+      // inside tidy: a Variable shares its initial tensor's data, and that tensor would otherwise stay alive
+      this.m.set(
+        k,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        k,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
     }
   }
 
@@ -60,11 +68,10 @@ export class Adam {
 
   /** One step on `loss`: its gradients with respect to every param, then `apply`. Returns the loss. */
   minimize(loss: () => tf.Scalar, lr: number): tf.Scalar {
-    const byVarName = new Map([...this.params].map(([k, v]) => [v.name, k]));
-    const { value, grads } = tf.variableGrads(loss, [...this.params.values()]);
-    this.apply(new Map(Object.entries(grads).map(([n, g]) => [byVarName.get(n) as string, g])), lr);
-    tf.dispose(Object.values(grads));
-    return value;
+    const g = namedGrads(this.params, () => ({ loss: loss() }));
+    this.apply(g.grads, lr);
+    tf.dispose([...g.grads.values()]);
+    return g.loss;
   }
 
   /** Moments as named tensors (`m/<name>`, `v/<name>`) for a checkpoint. */

@@ -12,7 +12,11 @@ export class Ema {
     readonly halfLifeImages: number,
     readonly rampUp = 0.05,
   ) {
-    for (const [k, p] of params) this.weights.set(k, tf.variable(p.clone(), false));
+    for (const [k, p] of params)
+      this.weights.set(
+        k,
+        tf.tidy(() => tf.variable(p.clone(), false)),
+      );
   }
 
   /** Decay per step of `batch` images after `imagesSeen` images in total. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnist, type MnistSet, mnistBatch, mnistStepBatch, stepsPerEpoch } from '../data/mnist';
 import { createFeatureNet, type FeatureNet } from '../eval/featureNet';
 import { Adam } from './adam';
+import { namedGrads } from './namedGrads';
 
 export interface FeatureTrainConfig {
   epochs: number;
@@ -48,21 +49,19 @@ export function trainFeatureNet(
 ): { net: FeatureNet; testAccuracy: number; trainLoss: number; steps: number } {
   const net = createFeatureNet(cfg.seed);
   const adam = new Adam(net.weights);
-  const byVarName = new Map([...net.weights].map(([k, v]) => [v.name, k]));
   const steps = cfg.epochs * stepsPerEpoch(data.train, cfg.batch);
   let trainLoss = 0;
   for (let step = 0; step < steps; step++) {
     const { x, labels } = mnistStepBatch(data.train, cfg.batch, cfg.seed, step);
     const onehot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), 10));
-    const { value, grads } = tf.variableGrads(
-      () => tf.losses.softmaxCrossEntropy(onehot, net.logits(x)) as tf.Scalar,
-      [...net.weights.values()],
-    );
-    const loss = value.dataSync()[0];
+    const g = namedGrads(net.weights, () => ({
+      loss: tf.losses.softmaxCrossEntropy(onehot, net.logits(x)) as tf.Scalar,
+    }));
+    const loss = g.loss.dataSync()[0];
     if (!Number.isFinite(loss)) throw new Error(`feature training diverged at step ${step} (loss ${loss})`);
     const lr = 0.5 * cfg.lr * (1 + Math.cos((Math.PI * step) / steps));
-    adam.apply(new Map(Object.entries(grads).map(([n, g]) => [byVarName.get(n) as string, g])), lr);
-    tf.dispose([x, onehot, value, ...Object.values(grads)]);
+    adam.apply(g.grads, lr);
+    tf.dispose([x, onehot, g.loss, ...g.grads.values()]);
     trainLoss = 0.98 * trainLoss + 0.02 * loss;
     onProgress?.(step + 1, steps, loss);
   }

@@ -1,14 +1,24 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist, type MnistSet, mnistStepBatch, stepsPerEpoch } from '../data/mnist';
 import { createUNet, type UNetConfig, unetDefaults } from '../models/unet';
 import { saveUNet } from '../models/unetFiles';
-import { loadWeights, removeIfPresent, saveWeights } from '../models/weightsIO';
+import { canonicalJson } from '../util/canonicalJson';
+import { ensureModelOutDir, isShipped } from '../util/outputs';
 import { makeRng } from '../util/rng';
 import { Adam, type AdamConfig, adamDefaults } from './adam';
+import {
+  type CheckpointMetaBase,
+  checkpointJson,
+  readCheckpoint,
+  restoreGroup,
+  writeCheckpoint,
+} from './checkpoint';
 import { edmLoss, edmNoiseLevels, type NoiseLevelDistribution, sampleSigmas } from './edmLoss';
 import { Ema } from './ema';
+import { checkLrSchedule, type LrSchedule, learningRateAt } from './lrSchedule';
+import { namedGrads } from './namedGrads';
 
 /** Everything that defines a teacher training run (saved in its checkpoints and card). */
 export interface TeacherTrainConfig {
@@ -67,7 +77,7 @@ export interface TrainProgress {
   seconds: number;
 }
 
-interface CheckpointMeta {
+interface CheckpointMeta extends CheckpointMetaBase {
   format: 'sfd-teacher-checkpoint';
   config: TeacherTrainConfig;
   step: number;
@@ -79,6 +89,8 @@ export interface TrainTeacherOptions {
   config: TeacherTrainConfig;
   out: string;
   resume?: boolean;
+  /** With `resume`: continue the run saved in this directory (its `checkpoint/`) into `out`. */
+  resumeFrom?: string;
   data?: MnistSet;
   onProgress?: (p: TrainProgress) => void;
   /** Extra fields for the card (command line, backend). */
@@ -92,12 +104,14 @@ export interface TrainTeacherResult {
   modelDir: string;
 }
 
-const CKPT = 'checkpoint.json';
+/** The teacher's learning-rate schedule: EDM's linear warm-up, then constant. */
+export function teacherLrSchedule(cfg: TeacherTrainConfig): LrSchedule {
+  return { lr: cfg.lr, warmupImages: cfg.warmupImages, drops: [] };
+}
 
 /** Learning rate at a step: linear warm-up over `warmupImages`, then constant (as EDM). */
 export function learningRate(cfg: TeacherTrainConfig, step: number): number {
-  const images = (step + 1) * cfg.batch;
-  return cfg.lr * Math.min(1, cfg.warmupImages > 0 ? images / cfg.warmupImages : 1);
+  return learningRateAt(teacherLrSchedule(cfg), { step, batch: cfg.batch, steps: cfg.steps });
 }
 
 /** The step's random source: a pure function of (seed, step), so resumed runs draw the same noise. */
@@ -113,29 +127,41 @@ function checkConfig(cfg: TeacherTrainConfig): void {
   posInt(cfg.batch, 'batch');
   posInt(cfg.checkpointEvery, 'checkpointEvery');
   posInt(cfg.logEvery, 'logEvery');
-  if (!(cfg.lr > 0)) throw new RangeError(`lr must be > 0, got ${cfg.lr}`);
+  checkLrSchedule(teacherLrSchedule(cfg));
 }
 
 /** The parts of a configuration that must agree between a checkpoint and a resumed run (all but steps). */
 function resumeKey(cfg: TeacherTrainConfig): string {
   const { steps: _s, ...rest } = cfg;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
+}
+
+/** Where a training run's state lives, and where a resumed one comes from. */
+function resumeSource(opts: TrainTeacherOptions): string | null {
+  if (!opts.resume) return null;
+  return checkpointJson(opts.resumeFrom ?? opts.out);
 }
 
 /**
  * EDM training of a UNet teacher on MNIST train with Adam, EMA and LR warm-up. Writes an atomic
- * checkpoint (model, EMA, Adam moments, loss curve) every `checkpointEvery` steps; with `resume` it
- * continues a stopped run exactly (batches and noise are functions of seed and step). At the end the
- * EMA weights are saved as the model (`model.json`, `weights.bin`) with a card.
+ * checkpoint (model, EMA, Adam moments, loss curve) every `checkpointEvery` steps into `<out>/checkpoint/`;
+ * with `resume` it continues a stopped run exactly (batches and noise are functions of seed and step),
+ * from `<out>` itself or from `resumeFrom` (another run, e.g. the shipped teacher's checkpoint) into a new
+ * `out`. At the end the EMA weights are saved as the model (`model.json`, `weights.bin`) with a card.
  */
 export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeacherResult> {
   const cfg = opts.config;
   checkConfig(cfg);
-  mkdirSync(opts.out, { recursive: true });
-  const ckptPath = join(opts.out, CKPT);
-  if (existsSync(ckptPath) && !opts.resume)
-    throw new Error(`${ckptPath} exists: pass --resume to continue it, or choose another --out`);
-  if (opts.resume && !existsSync(ckptPath)) throw new Error(`--resume: no checkpoint at ${ckptPath}`);
+  const src = resumeSource(opts);
+  const fromElsewhere =
+    opts.resume && opts.resumeFrom !== undefined && resolve(opts.resumeFrom) !== resolve(opts.out);
+  if (opts.resume && !fromElsewhere && isShipped(opts.out))
+    throw new Error(
+      `${opts.out} is shipped with the project and is never written to; continue it into a new directory: --resume --from ${opts.out} --out DIR`,
+    );
+  if (src && !existsSync(src)) throw new Error(`--resume: no checkpoint at ${src}`);
+  ensureModelOutDir(opts.out, { resuming: opts.resume && !fromElsewhere });
+  const ckptPath = checkpointJson(opts.out);
 
   const data = opts.data ?? loadMnist('train');
   stepsPerEpoch(data, cfg.batch);
@@ -147,46 +173,33 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
   let losses: LossPoint[] = [];
   let lastBin: string | null = null;
   try {
-    if (opts.resume) {
-      const ck = loadWeights<CheckpointMeta>(ckptPath);
-      if (ck.meta.format !== 'sfd-teacher-checkpoint')
-        throw new Error(`${ckptPath} is not a teacher checkpoint`);
-      if (resumeKey(ck.meta.config) !== resumeKey(cfg))
-        throw new Error(
-          `--resume: ${ckptPath} was made with a different configuration (only --steps may change)`,
-        );
-      const pick = (prefix: string) =>
-        new Map(
-          [...ck.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]),
-        );
-      for (const [k, v] of model.weights) v.assign(pick('model/').get(k) as tf.Tensor);
-      for (const [k, v] of ema.weights) v.assign(pick('ema/').get(k) as tf.Tensor);
-      adam.restore(pick('adam/'), ck.meta.step);
-      tf.dispose([...ck.tensors.values()]);
-      ({ step, seconds, losses } = ck.meta);
-      lastBin = ck.binPath;
+    if (src) {
+      const ck = readCheckpoint<CheckpointMeta>(src, 'sfd-teacher-checkpoint');
+      try {
+        if (resumeKey(ck.meta.config) !== resumeKey(cfg))
+          throw new Error(
+            `--resume: ${src} was made with a different configuration (only --steps may change)`,
+          );
+        if (ck.meta.step > cfg.steps)
+          throw new Error(`--resume: ${src} is at step ${ck.meta.step}, beyond --steps ${cfg.steps}`);
+        restoreGroup(ck, 'model', model.weights, src);
+        restoreGroup(ck, 'ema', ema.weights, src);
+        adam.restore(ck.groups.adam ?? new Map(), ck.meta.step);
+        ({ step, seconds, losses } = ck.meta);
+        if (!fromElsewhere) lastBin = ck.binPath;
+      } finally {
+        ck.dispose();
+      }
     }
 
     const saveCheckpoint = async () => {
-      const tensors = new Map<string, tf.Tensor>();
-      for (const [k, v] of model.weights) tensors.set(`model/${k}`, v);
-      for (const [k, v] of ema.weights) tensors.set(`ema/${k}`, v);
-      for (const [k, v] of adam.state()) tensors.set(`adam/${k}`, v);
-      const bin = `checkpoint-${String(step).padStart(7, '0')}.bin`;
-      await saveWeights<CheckpointMeta>(ckptPath, bin, tensors, {
-        format: 'sfd-teacher-checkpoint',
-        config: cfg,
-        step,
-        seconds,
-        losses,
-      });
-      const binPath = join(opts.out, bin);
-      if (lastBin && lastBin !== binPath) removeIfPresent(lastBin);
-      lastBin = binPath;
+      lastBin = await writeCheckpoint<CheckpointMeta>(
+        ckptPath,
+        { model: model.weights, ema: ema.weights, adam: adam.state() },
+        { format: 'sfd-teacher-checkpoint', config: cfg, step, seconds, losses },
+      );
     };
 
-    const byVarName = new Map([...model.weights].map(([k, v]) => [v.name, k]));
-    const vars = [...model.weights.values()];
     let windowSum = 0;
     let windowN = 0;
     while (step < cfg.steps) {
@@ -198,20 +211,18 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
         Float32Array.from({ length: x.size }, () => rng.normal()),
         x.shape,
       );
-      const { value, grads } = tf.variableGrads(
-        () => edmLoss((xin, cn) => model.net(xin, cn), x, sigmas, noise),
-        vars,
-      );
-      const named = new Map(Object.entries(grads).map(([n, g]) => [byVarName.get(n) as string, g]));
-      const loss = (await value.data())[0];
+      const g = namedGrads(model.weights, () => ({
+        loss: edmLoss((xin, cn) => model.net(xin, cn), x, sigmas, noise),
+      }));
+      const loss = (await g.loss.data())[0];
       if (!Number.isFinite(loss)) {
-        tf.dispose([x, noise, value, ...Object.values(grads)]);
+        tf.dispose([x, noise, g.loss, ...g.grads.values()]);
         throw new Error(
           `training diverged: loss ${loss} at step ${step}; the last checkpoint (${lastBin ?? 'none'}) is intact`,
         );
       }
-      adam.apply(named, learningRate(cfg, step));
-      tf.dispose([x, noise, value, ...Object.values(grads)]);
+      adam.apply(g.grads, learningRate(cfg, step));
+      tf.dispose([x, noise, g.loss, ...g.grads.values()]);
       step++;
       ema.update(model.weights, cfg.batch, step * cfg.batch);
       seconds += (performance.now() - t0) / 1000;
@@ -225,23 +236,31 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
       opts.onProgress?.({ step, steps: cfg.steps, loss, seconds });
       if (step % cfg.checkpointEvery === 0 || step === cfg.steps) await saveCheckpoint();
     }
-    const last = losses[losses.length - 1];
-    await saveUNet(opts.out, ema.weights, cfg.unet, {
-      ...opts.card,
-      weights: 'EMA',
-      training: cfg,
-      steps: step,
-      images: step * cfg.batch,
-      wallSeconds: Math.round(seconds),
-      finalLoss: last?.loss,
-      losses,
-    });
+    await saveUNet(opts.out, ema.weights, cfg.unet, teacherCard(cfg, { step, seconds, losses }, opts.card));
     return { step, seconds, losses, modelDir: opts.out };
   } finally {
     adam.dispose();
     ema.dispose();
     model.dispose();
   }
+}
+
+/** A teacher model's card: how it was trained and how far. */
+function teacherCard(
+  cfg: TeacherTrainConfig,
+  run: { step: number; seconds: number; losses: LossPoint[] },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    ...extra,
+    weights: 'EMA',
+    training: cfg,
+    steps: run.step,
+    images: run.step * cfg.batch,
+    wallSeconds: Math.round(run.seconds),
+    finalLoss: run.losses[run.losses.length - 1]?.loss,
+    losses: run.losses,
+  };
 }
 
 /**
@@ -253,33 +272,19 @@ export async function exportCheckpoint(
   out: string,
   card: Record<string, unknown> = {},
 ): Promise<number> {
-  const ck = loadWeights<CheckpointMeta>(ckptPath);
+  const path = ckptPath.endsWith('.json') ? ckptPath : checkpointJson(ckptPath);
+  ensureModelOutDir(out);
+  const ck = readCheckpoint<CheckpointMeta>(path, 'sfd-teacher-checkpoint');
   try {
-    if (ck.meta.format !== 'sfd-teacher-checkpoint')
-      throw new Error(`${ckptPath} is not a teacher checkpoint`);
-    const ema = new Map(
-      [...ck.tensors].filter(([k]) => k.startsWith('ema/')).map(([k, t]) => [k.slice('ema/'.length), t]),
-    );
-    const { config: cfg, step, seconds, losses } = ck.meta;
+    const ema = ck.groups.ema;
+    if (!ema) throw new Error(`${path}: checkpoint has no 'ema' weights`);
+    const { config: cfg, step } = ck.meta;
     await saveUNet(out, ema, cfg.unet, {
-      ...card,
-      weights: 'EMA',
-      fromCheckpoint: { path: ckptPath, sha256: ck.sha256 },
-      training: cfg,
-      steps: step,
-      images: step * cfg.batch,
-      wallSeconds: Math.round(seconds),
-      finalLoss: losses[losses.length - 1]?.loss,
-      losses,
+      ...teacherCard(cfg, ck.meta, card),
+      fromCheckpoint: { path, sha256: ck.sha256 },
     });
     return step;
   } finally {
-    tf.dispose([...ck.tensors.values()]);
+    ck.dispose();
   }
-}
-
-/** Reads a teacher card (model.json without its manifest). */
-export function readCard(dir: string): Record<string, unknown> {
-  const { weightsManifest: _m, ...card } = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-  return card;
 }

@@ -34,7 +34,7 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     assert.match(r.stdout, /trained 1 steps/);
     r = sfd([...common, '--steps', '2']);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /exists: pass --resume/);
+    assert.match(r.stderr, /already holds a model or run/);
     r = sfd([...common, '--steps', '2', '--resume']);
     assert.equal(r.status, 0, r.stderr);
     const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
@@ -45,7 +45,7 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     assert.equal(card.config.positional, true);
     assert.ok(card.finalLoss > 0);
     // a checkpoint's EMA weights exported as a model equal those the finished run saved (same step)
-    r = sfd(['train-teacher', '--export', join(out, 'checkpoint.json'), '--out', join(dir, 'exported')]);
+    r = sfd(['train-teacher', '--export', out, '--out', join(dir, 'exported')]);
     assert.equal(r.status, 0, r.stderr);
     const exported = JSON.parse(readFileSync(join(dir, 'exported', 'model.json'), 'utf8'));
     assert.equal(exported.steps, 2);
@@ -78,6 +78,22 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     r = sfd(['train-teacher', '--p-std', '0', '--out', join(dir, 'never')]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--p-std must be > 0/);
+    // exporting over an existing model, or into the shipped teacher, is refused before anything is written
+    r = sfd(['train-teacher', '--export', out, '--out', join(dir, 'exported')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /already holds a model or run/);
+    r = sfd(['train-teacher', '--export', out, '--out', 'data/teacher-mnist']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is shipped with the project and is never written to/);
+    r = sfd(['train-teacher', '--steps', '1', '--out', 'data/teacher-mnist']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is shipped with the project and is never written to/);
+    r = sfd(['train-teacher', '--steps', '1', '--resume', '--out', 'data/teacher-mnist']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--resume --from data\/teacher-mnist --out DIR/);
+    r = sfd(['train-features', '--epochs', '1', '--out', 'data/feature-net']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is shipped with the project/);
   });
 
   it('sample --teacher mnist writes a PNG grid with every solver', () => {
@@ -113,6 +129,19 @@ describe('sfd train-teacher, sample --teacher mnist, eval', function () {
     const bad = sfd(['sample', '--teacher', 'mnist', '--out', join(dir, 'x.json')]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--out FILE\.png/);
+    // an output that cannot be written fails before any sampling (it would take the full 36 NFE otherwise)
+    for (const args of [
+      ['--out', '/missing/dir/x.png'],
+      ['--out', join(dir, 'ok.png'), '--save-samples', '/missing/dir/s.json'],
+    ]) {
+      const r = sfd(['sample', '--teacher', 'mnist', '--n', '2000', ...args]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /folder \/missing\/dir does not exist/);
+      assert.doesNotMatch(r.stderr, /sample \[/, 'no sampling progress before the check');
+    }
+    const toy = sfd(['sample', '--teacher', 'gmm2d', '--out', '/missing/dir/x.json']);
+    assert.equal(toy.status, 1);
+    assert.match(toy.stderr, /folder \/missing\/dir does not exist/);
   });
 
   it('eval prints FID and PRDC as JSON for real images and for saved samples', () => {

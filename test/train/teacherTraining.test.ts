@@ -1,5 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -7,6 +16,7 @@ import { loadMnist, type MnistSet, mnistEpoch, mnistStepBatch } from '../../lib/
 import { edmPrecond } from '../../lib/diffusion/precond';
 import { loadUNet } from '../../lib/models/unetFiles';
 import { NATIVE_BACKEND } from '../../lib/runtime/native/register';
+import { repoRoot } from '../../lib/runtime/paths';
 import { Adam } from '../../lib/train/adam';
 import { edmLoss } from '../../lib/train/edmLoss';
 import { Ema } from '../../lib/train/ema';
@@ -160,10 +170,10 @@ describe('EDM teacher training', function () {
     assert.equal(r.losses.length, 4, 'the loss curve continues across the resume');
     // Only the newest checkpoint binary is kept.
     assert.deepEqual(
-      readdirSync(resumed)
+      readdirSync(join(resumed, 'checkpoint'))
         .filter((f) => f.endsWith('.bin'))
         .sort(),
-      ['checkpoint-0000004.bin', 'weights.bin'],
+      ['checkpoint-0000004.bin'],
     );
     a.unet.dispose();
     b.unet.dispose();
@@ -171,12 +181,21 @@ describe('EDM teacher training', function () {
 
   it('refuses to overwrite a run, to resume a different configuration, and a corrupt checkpoint', async () => {
     await trainTeacher({ config: { ...tiny, steps: 2 }, out: dir, data });
-    await assert.rejects(trainTeacher({ config: tiny, out: dir, data }), /exists: pass --resume/);
+    await assert.rejects(trainTeacher({ config: tiny, out: dir, data }), /already holds a model or run/);
     await assert.rejects(
       trainTeacher({ config: { ...tiny, lr: 5e-4 }, out: dir, data, resume: true }),
       /different configuration/,
     );
-    const bin = join(dir, 'checkpoint-0000002.bin');
+    // a checkpoint of another kind (a model file renamed) is refused by its format
+    const foreign = join(dir, 'foreign');
+    mkdirSync(join(foreign, 'checkpoint'), { recursive: true });
+    copyFileSync(join(dir, 'model.json'), join(foreign, 'checkpoint', 'checkpoint.json'));
+    copyFileSync(join(dir, 'weights.bin'), join(foreign, 'checkpoint', 'weights.bin'));
+    await assert.rejects(
+      trainTeacher({ config: tiny, out: foreign, data, resume: true }),
+      /is a 'sfd-unet' file, not a sfd-teacher-checkpoint/,
+    );
+    const bin = join(dir, 'checkpoint', 'checkpoint-0000002.bin');
     const bytes = readFileSync(bin);
     bytes[100] ^= 0xff;
     writeFileSync(bin, bytes);
@@ -194,6 +213,42 @@ describe('EDM teacher training', function () {
     // The first step's loss is finite (it is computed before the huge update) and checkpointed.
     const bad = { ...tiny, lr: 1e30, warmupImages: 0, steps: 50, checkpointEvery: 1 };
     await assert.rejects(trainTeacher({ config: bad, out: dir, data }), /diverged: loss .* at step 1/);
-    assert.ok(existsSync(join(dir, 'checkpoint-0000001.bin')));
+    assert.ok(existsSync(join(dir, 'checkpoint', 'checkpoint-0000001.bin')));
+  });
+
+  it('continues another run into a new directory (--from), leaving the source untouched', async () => {
+    const src = join(dir, 'src');
+    const straight = join(dir, 'straight');
+    await trainTeacher({ config: tiny, out: straight, data });
+    await trainTeacher({ config: { ...tiny, steps: 2 }, out: src, data });
+    const before = readdirSync(join(src, 'checkpoint')).sort();
+    const srcSha = loadUNet(src).sha256;
+    const cont = join(dir, 'cont');
+    await trainTeacher({ config: tiny, out: cont, data, resume: true, resumeFrom: src });
+    assert.deepEqual(readdirSync(join(src, 'checkpoint')).sort(), before);
+    const s = loadUNet(src);
+    assert.equal(s.sha256, srcSha);
+    s.unet.dispose();
+    const a = loadUNet(straight);
+    const b = loadUNet(cont);
+    assert.equal(a.sha256, b.sha256, 'continuing elsewhere equals the uninterrupted run');
+    a.unet.dispose();
+    b.unet.dispose();
+    // the destination must be fresh
+    await assert.rejects(
+      trainTeacher({ config: { ...tiny, steps: 6 }, out: straight, data, resume: true, resumeFrom: src }),
+      /already holds a model or run/,
+    );
+  });
+
+  it('never writes into the shipped teacher: resuming it in place is refused with the way to continue it', async () => {
+    await assert.rejects(
+      trainTeacher({ config: tiny, out: join(repoRoot(), 'data', 'teacher-mnist'), data, resume: true }),
+      /is shipped with the project and is never written to; continue it into a new directory: --resume --from/,
+    );
+    await assert.rejects(
+      trainTeacher({ config: tiny, out: join(repoRoot(), 'data', 'teacher-mnist'), data }),
+      /is shipped with the project/,
+    );
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * The one set of command-line value parsers every `sfd` command uses: each returns the default when the
+ * flag is absent and throws a one-line RangeError naming the flag and the bad value otherwise.
+ */
+
+export function numArg(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new RangeError(`--${name} must be a number, got '${v}'`);
+  return x;
+}
+
+export function positiveArg(v: string | undefined, name: string, dflt: number): number {
+  const x = numArg(v, name, dflt);
+  if (!(x > 0)) throw new RangeError(`--${name} must be > 0, got '${v}'`);
+  return x;
+}
+
+export function intArg(v: string | undefined, name: string, dflt: number, min = 0): number {
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  const what =
+    min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
+  if (v.trim() === '' || !Number.isInteger(x) || x < min)
+    throw new RangeError(`--${name} must be ${what}, got '${v}'`);
+  return x;
+}
+
+export function seedArg(v: string | undefined, dflt: number): number {
+  const s = intArg(v, 'seed', dflt);
+  if (s >= 2 ** 32) throw new RangeError(`--seed must be an integer in [0, 2^32), got '${v}'`);
+  return s;
+}
+
+/** A comma-separated list of integers (`--channels 16,32,64`, `--variable 2,3,4,5`). */
+export function intListArg(v: string | undefined, name: string, dflt: number[], min = 0): number[] {
+  if (v === undefined) return dflt;
+  const parts = v.split(',');
+  if (parts.length === 0 || parts.some((p) => p.trim() === ''))
+    throw new RangeError(`--${name} must be a comma-separated list of integers, got '${v}'`);
+  return parts.map((p) => intArg(p, name, 0, min));
+}
+
+/** One of a fixed set of names. */
+export function choiceArg<T extends string>(
+  v: string | undefined,
+  name: string,
+  choices: readonly T[],
+  dflt: T,
+): T {
+  if (v === undefined) return dflt;
+  if (!choices.includes(v as T))
+    throw new RangeError(`--${name} must be one of ${choices.join(', ')}, got '${v}'`);
+  return v as T;
+}

@@ -1,0 +1,7 @@
+export * from './denoisingError';
+export * from './evaluate';
+export * from './featureNet';
+export * from './featureNetFiles';
+export * from './fid';
+export * from './lpips';
+export * from './prdc';
