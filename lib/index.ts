@@ -5,5 +5,6 @@ export * from './experiments/index';
 export * from './models/index';
 export * from './plot/index';
 export * from './runtime/index';
+export * from './sfd/index';
 export * from './train/index';
 export * from './util/rng';

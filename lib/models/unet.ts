@@ -222,11 +222,14 @@ export function createUNet(overrides: Partial<UNetConfig> = {}, seed = 0): UNet 
       const e = silu(linear('map.1', silu(linear('map.0', sinusoid(c as tf.Tensor1D)))));
       let s: tf.Tensor | null = null;
       if (cfg.stepCondition) {
-        if (cond?.step === undefined)
+        // step-cond embeds N as the official code does; tnext-cond embeds t_next as the noise level is
+        // embedded (ln t / 4), through the same path
+        const value = cond?.step ?? (cond?.tNext !== undefined ? Math.log(cond.tNext) / 4 : undefined);
+        if (value === undefined)
           throw new RangeError(
-            'UNet built with stepCondition needs cond.step (SFD-v: N, the number of student timestamps, or t_next)',
+            'UNet built with stepCondition needs cond.step (SFD-v: N, the number of student timestamps) or cond.tNext',
           );
-        s = silu(linear('step.1', silu(linear('step.0', sinusoid(tf.fill([b], cond.step) as tf.Tensor1D)))));
+        s = silu(linear('step.1', silu(linear('step.0', sinusoid(tf.fill([b], value) as tf.Tensor1D)))));
       }
       let h: tf.Tensor = conv2d('in', x);
       if (cfg.positional) h = h.add(W('in.pos'));

@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { countCalls, type Denoiser } from '../diffusion/denoiser';
+import type { Adam } from '../train/adam';
+import type { SfdConfig } from './config';
+import { type IterationPlan, iterationRng, planIteration } from './plan';
+import { type PerceptualDistance, sfdStepLoss } from './stepLoss';
+import { finiteCheck, type Student, sanitizeGrads, studentStep } from './studentStep';
+import { type TeacherRun, teacherTargets } from './targets';
+
+export interface SfdContext {
+  cfg: SfdConfig;
+  /** The teacher for an iteration's grid (a stage-2 teacher is a conditioned student on that grid). */
+  teacher: (plan: IterationPlan) => Denoiser;
+  student: Student;
+  adam: Adam;
+  /** One sample's shape ([2] for 2-D points, [28, 28, 1] for MNIST). */
+  shape: number[];
+  perceptual?: PerceptualDistance;
+  /** Where teacher states come from: the teacher solve (default) or a cache of it. */
+  targets?: (plan: IterationPlan, xT: tf.Tensor, solve: () => tf.Tensor[]) => tf.Tensor[];
+}
+
+export interface SfdIterationResult {
+  iteration: number;
+  nfe: number;
+  /** Loss of every student step (the AFS step's too, as the official code logs it). */
+  stepLosses: number[];
+  /** Adam updates made (one per trained student step). */
+  updates: number;
+  teacherCalls: number;
+  studentCalls: number;
+  /** Gradient elements replaced because they were NaN or ±∞. */
+  nonFiniteGrads: number;
+}
+
+/** The iteration's starting noise x_T = t_max·z, z ~ N(0, I), from (seed, iteration). */
+export function iterationNoise(cfg: SfdConfig, iteration: number, shape: number[]): tf.Tensor {
+  const rng = iterationRng(cfg.seed, iteration);
+  const size = cfg.batch * shape.reduce((a, b) => a * b, 1);
+  const tMax = cfg.schedule.tMax;
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => tMax * rng.normal()),
+    [cfg.batch, ...shape],
+  );
+}
+
+export function teacherRunOf(cfg: SfdConfig): TeacherRun {
+  return { solver: cfg.teacherSolver, threshold: cfg.teacherThreshold, afs: cfg.teacherAfs };
+}
+
+/**
+ * One SFD iteration (spec §3.2): fresh noise; the teacher's states at the student's timestamps; then the
+ * student walks its own coarse grid with Euler steps, each from its own previous output (detached), and
+ * each step that calls the network gets its own loss, gradient and Adam update at learning rate `lr`.
+ * The AFS step and steps outside `onlySteps` make no update (their loss is still computed).
+ */
+export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): SfdIterationResult {
+  const { cfg } = ctx;
+  const plan = planIteration(cfg, iteration);
+  const xT = iterationNoise(cfg, iteration, ctx.shape);
+  const teacher = countCalls(ctx.teacher(plan));
+  const student = countCalls(ctx.student.denoise);
+  const s: Student = { denoise: student.denoise, weights: ctx.student.weights };
+  const solve = () => teacherTargets(teacher.denoise, xT, plan.grid, teacherRunOf(cfg));
+  const targets = ctx.targets ? ctx.targets(plan, xT, solve) : solve();
+  const losses: tf.Scalar[] = [];
+  let updates = 0;
+  let nonFinite = 0;
+  let x = xT;
+  try {
+    const ts = plan.grid.studentTs;
+    for (let j = 0; j < ts.length - 1; j++) {
+      const last = j === ts.length - 2;
+      const mode = cfg.afs && j === 0 ? 'afs' : plan.trains[j] ? 'train' : 'forward';
+      const r = studentStep(
+        s,
+        x,
+        ts[j],
+        ts[j + 1],
+        plan.conds[j],
+        (out) => sfdStepLoss(cfg.loss, out, targets[j], last, ctx.perceptual),
+        mode,
+      );
+      losses.push(r.loss);
+      if (r.grads) {
+        let grads = r.grads;
+        const check = finiteCheck(grads);
+        if (!Number.isFinite(check.dataSync()[0])) {
+          const clean = sanitizeGrads(grads);
+          grads = clean.grads;
+          nonFinite += clean.replaced.dataSync()[0];
+          clean.replaced.dispose();
+        }
+        check.dispose();
+        ctx.adam.apply(grads, lr);
+        tf.dispose([...grads.values()]);
+        updates++;
+      }
+      x.dispose();
+      x = r.out;
+    }
+    const stepLosses = losses.map((l) => l.dataSync()[0]);
+    return {
+      iteration,
+      nfe: plan.nfe,
+      stepLosses,
+      updates,
+      teacherCalls: teacher.calls(),
+      studentCalls: student.calls(),
+      nonFiniteGrads: nonFinite,
+    };
+  } finally {
+    tf.dispose([x, ...targets, ...losses]);
+  }
+}

@@ -1,0 +1,247 @@
+import { existsSync } from 'node:fs';
+import { loadFeatureNet } from '../eval/featureNetFiles';
+import { lpipsDistance } from '../eval/lpips';
+import { loadImageTeacher } from '../models/teachers';
+import { saveUNet } from '../models/unetFiles';
+import { Adam } from '../train/adam';
+import { checkpointJson, readCheckpoint, restoreGroup, writeCheckpoint } from '../train/checkpoint';
+import { learningRateAt } from '../train/lrSchedule';
+import { canonicalJson } from '../util/canonicalJson';
+import { ensureModelOutDir } from '../util/outputs';
+import { conditionedDenoiser } from './conditioned';
+import { checkSfdConfig, type SfdConfig } from './config';
+import { type SfdContext, sfdIteration } from './iteration';
+import type { IterationPlan } from './plan';
+import { type StudentSampling, studentSampler } from './sampleStudent';
+import { type StudentCardSfd, stage2Config } from './stage2';
+import type { PerceptualDistance } from './stepLoss';
+import { type ImageStudent, studentFromTeacher } from './student';
+
+export interface SfdLogPoint {
+  iteration: number;
+  nfe: number;
+  /** Loss of each student step. */
+  stepLosses: number[];
+  lr: number;
+  seconds: number;
+}
+
+export interface SfdEvalPoint {
+  iteration: number;
+  nfe: number;
+  fid: number;
+  seconds: number;
+}
+
+interface StudentCheckpointMeta {
+  format: 'sfd-student-checkpoint';
+  step: number;
+  /** Adam's update count (one per trained student step, so not the iteration count). */
+  adamStep: number;
+  config: SfdConfig;
+  stage: 1 | 2;
+  teacherSha256: string;
+  seconds: number;
+  log: SfdLogPoint[];
+  evals: SfdEvalPoint[];
+  nonFiniteGrads: number;
+}
+
+export interface TrainSfdOptions {
+  config: SfdConfig;
+  /** Teacher name or model directory (stage 2: a stage-1 student). */
+  teacher: string;
+  out: string;
+  stage?: 1 | 2;
+  /** Stage 2: which of the stage-1 student's NFEs is the teacher (default its largest). */
+  teacherNfe?: number;
+  resume?: boolean;
+  /**
+   * Stop once this iteration is reached, leaving only the checkpoint (as if the run were killed there; the
+   * learning-rate drop stays where the full run puts it). `resume` continues it.
+   */
+  stopAt?: number;
+  /** Every this many iterations, `evaluate` scores the student at each of its NFEs (FID curves). */
+  evalEvery?: number;
+  evaluate?: (sample: ReturnType<typeof studentSampler>) => Promise<number> | number;
+  /** Supplies teacher states (the trajectory cache); default: solve the teacher each iteration. */
+  targets?: SfdContext['targets'];
+  onProgress?: (p: { iteration: number; iterations: number; seconds: number; last: SfdLogPoint }) => void;
+  onEval?: (e: SfdEvalPoint) => void;
+  /** Extra card fields (command, backend). */
+  card?: Record<string, unknown>;
+}
+
+export interface TrainSfdResult {
+  config: SfdConfig;
+  iterations: number;
+  seconds: number;
+  log: SfdLogPoint[];
+  evals: SfdEvalPoint[];
+  modelDir: string;
+}
+
+/** A student's card section: how it was trained and how it samples. */
+export function studentSamplingOf(cfg: SfdConfig): StudentSampling {
+  return {
+    nfes: [...cfg.nfes].sort((a, b) => a - b),
+    afs: cfg.afs,
+    schedule: cfg.schedule,
+    condition: cfg.condition,
+  };
+}
+
+/**
+ * Distils a teacher into a few-step student with SFD (stage 1, SFD-v) or two-stage SFD (stage 2): the
+ * iteration loop around `sfdIteration`, with the learning-rate schedule, checkpoints every
+ * `checkpointEvery` iterations (atomic, hashed, with the full config; `resume` continues bit for bit),
+ * a non-finite loss stopping the run with the last checkpoint intact, optional FID curves, and at the end
+ * the student saved as a model directory whose card says how to sample it.
+ */
+export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
+  const stage = opts.stage ?? 1;
+  const teacher = loadImageTeacher(opts.teacher);
+  const teacherSfd = teacher.card.sfd as StudentCardSfd | undefined;
+  let cfg: SfdConfig;
+  let student: ImageStudent;
+  try {
+    if (stage === 2) cfg = stage2Config(teacherSfd, teacher.dir, opts.config, opts.teacherNfe);
+    else if (teacherSfd)
+      throw new RangeError(
+        `${teacher.dir} is an SFD student: distil it further with stage 2, or distil its teacher`,
+      );
+    else cfg = opts.config;
+    if (teacher.card.config.stepCondition && cfg.condition === 'none')
+      throw new RangeError(`${teacher.dir} is step-conditioned: distil it with a condition (step or tnext)`);
+    student = studentFromTeacher(teacher.unet, cfg.condition);
+  } catch (e) {
+    teacher.unet.dispose();
+    throw e;
+  }
+  const adam = new Adam(student.weights);
+  let feature: ReturnType<typeof loadFeatureNet> | null = null;
+  try {
+    checkSfdConfig(cfg);
+    const ckPath = checkpointJson(opts.out);
+    if (opts.resume && !existsSync(ckPath)) throw new Error(`--resume: no checkpoint at ${ckPath}`);
+    ensureModelOutDir(opts.out, { resuming: opts.resume, allowShipped: !!opts.card?.shipped });
+    let perceptual: PerceptualDistance | undefined;
+    if (cfg.loss === 'lpips' || cfg.loss === 'l1+lpips') {
+      feature = loadFeatureNet();
+      const net = feature.net;
+      perceptual = (a, b) => lpipsDistance(net, a, b);
+    }
+    // stage 2: the teacher is a conditioned student on its own grid (the iteration's teacher grid)
+    const teacherFor = (plan: IterationPlan) =>
+      stage === 2 ? conditionedDenoiser(teacher.denoise, cfg.condition, plan.grid.ts) : teacher.denoise;
+    const ctx: SfdContext = {
+      cfg,
+      teacher: teacherFor,
+      student,
+      adam,
+      shape: teacher.shape,
+      perceptual,
+      targets: opts.targets,
+    };
+    let it = 0;
+    let seconds = 0;
+    let log: SfdLogPoint[] = [];
+    let evals: SfdEvalPoint[] = [];
+    let nonFinite = 0;
+    if (opts.resume) {
+      const ck = readCheckpoint<StudentCheckpointMeta>(ckPath, 'sfd-student-checkpoint');
+      try {
+        const { iterations: _a, ...was } = ck.meta.config;
+        const { iterations: _b, ...now } = cfg;
+        if (canonicalJson(was) !== canonicalJson(now) || ck.meta.stage !== stage)
+          throw new Error(
+            `--resume: ${ckPath} was made with a different configuration (only --iterations may change)`,
+          );
+        if (ck.meta.teacherSha256 !== teacher.sha256)
+          throw new Error(
+            `--resume: ${ckPath} was distilled from another teacher (sha256 ${ck.meta.teacherSha256})`,
+          );
+        restoreGroup(ck, 'model', student.weights, ckPath);
+        adam.restore(ck.groups.adam ?? new Map(), ck.meta.adamStep);
+        it = ck.meta.step;
+        ({ seconds, log, evals } = ck.meta);
+        nonFinite = ck.meta.nonFiniteGrads;
+      } finally {
+        ck.dispose();
+      }
+    }
+    const save = () =>
+      writeCheckpoint<StudentCheckpointMeta>(
+        ckPath,
+        { model: student.weights, adam: adam.state() },
+        {
+          format: 'sfd-student-checkpoint',
+          step: it,
+          adamStep: adam.step,
+          config: cfg,
+          stage,
+          teacherSha256: teacher.sha256,
+          seconds,
+          log,
+          evals,
+          nonFiniteGrads: nonFinite,
+        },
+      );
+    const sampling = studentSamplingOf(cfg);
+    const evaluate = async () => {
+      if (!opts.evaluate) return;
+      for (const nfe of sampling.nfes) {
+        const fid = await opts.evaluate(studentSampler(student.denoise, sampling, nfe));
+        const e = { iteration: it, nfe, fid, seconds: Math.round(seconds) };
+        evals.push(e);
+        opts.onEval?.(e);
+      }
+    };
+    if (opts.evalEvery && it === 0) await evaluate();
+    const stop = Math.min(cfg.iterations, opts.stopAt ?? cfg.iterations);
+    while (it < stop) {
+      const t0 = performance.now();
+      const lr = learningRateAt(cfg.lr, { step: it, batch: cfg.batch, steps: cfg.iterations });
+      const r = sfdIteration(ctx, it, lr);
+      seconds += (performance.now() - t0) / 1000;
+      nonFinite += r.nonFiniteGrads;
+      const point = {
+        iteration: it + 1,
+        nfe: r.nfe,
+        stepLosses: r.stepLosses,
+        lr,
+        seconds: Math.round(seconds * 10) / 10,
+      };
+      if (r.stepLosses.some((l) => !Number.isFinite(l)))
+        throw new Error(
+          `distillation diverged: loss ${r.stepLosses.join(', ')} at iteration ${it}; the last checkpoint in ${opts.out}/checkpoint is intact`,
+        );
+      log.push(point);
+      it++;
+      opts.onProgress?.({ iteration: it, iterations: cfg.iterations, seconds, last: point });
+      if (opts.evalEvery && (it % opts.evalEvery === 0 || it === cfg.iterations)) await evaluate();
+      if (it % cfg.checkpointEvery === 0 || it === stop) await save();
+    }
+    if (it < cfg.iterations) return { config: cfg, iterations: it, seconds, log, evals, modelDir: opts.out };
+    const sfd: StudentCardSfd = { stage, config: cfg, sampling };
+    await saveUNet(opts.out, student.weights, student.unet.config, {
+      ...opts.card,
+      weights: 'student (raw, no EMA: as the official SFD)',
+      sfd,
+      teacher: { dir: teacher.dir, sha256: teacher.sha256, steps: teacher.card.steps },
+      iterations: it,
+      trajectories: it * cfg.batch,
+      wallSeconds: Math.round(seconds),
+      iterationsPerSecond: it / Math.max(seconds, 1e-9),
+      nonFiniteGrads: nonFinite,
+      log,
+      evals,
+    });
+    return { config: cfg, iterations: it, seconds, log, evals, modelDir: opts.out };
+  } finally {
+    feature?.net.dispose();
+    adam.dispose();
+    student.dispose();
+    teacher.unet.dispose();
+  }
+}

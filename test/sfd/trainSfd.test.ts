@@ -1,0 +1,188 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { sampleImages } from '../../lib/diffusion/sampleImages';
+import { createUNet } from '../../lib/models/unet';
+import { loadUNet, saveUNet } from '../../lib/models/unetFiles';
+import { checkSfdConfig, type SfdConfig, sfdDefaults } from '../../lib/sfd/config';
+import { sfdIteration } from '../../lib/sfd/iteration';
+import { studentSampler } from '../../lib/sfd/sampleStudent';
+import { loadTeacherAndStudent } from '../../lib/sfd/student';
+import { trainSfd } from '../../lib/sfd/train';
+import { Adam } from '../../lib/train/adam';
+
+const tinyUnet = {
+  resolution: 28,
+  inChannels: 1,
+  channels: [8, 8],
+  attention: false,
+  embedDim: 8,
+  positional: true,
+};
+
+const tiny: SfdConfig = {
+  ...sfdDefaults,
+  batch: 2,
+  iterations: 4,
+  checkpointEvery: 2,
+  lr: { lr: 1e-3, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] },
+};
+
+describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let teacherDir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sfd-distill-'));
+    teacherDir = join(dir, 'teacher');
+    // a random (untrained) teacher: SFD only needs a denoiser to distil
+    const u = createUNet(tinyUnet, 7);
+    // a non-zero output layer, so the teacher is not the identity-skip denoiser
+    tf.tidy(() => {
+      const w = u.weights.get('out.w') as tf.Variable;
+      w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', 3));
+    });
+    await saveUNet(teacherDir, u.weights, u.config, { steps: 0 });
+    u.dispose();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('an NFE-2 iteration with AFS makes exactly 2 updates and 12 teacher calls (K = 4), and leaks no tensors', () => {
+    const { teacher, student } = loadTeacherAndStudent(teacherDir, 'none');
+    const adam = new Adam(student.weights);
+    const ctx = { cfg: tiny, teacher: () => teacher.denoise, student, adam, shape: teacher.shape };
+    sfdIteration(ctx, 0, 1e-3); // warm-up (kernels, pooled buffers)
+    const before = tf.memory().numTensors;
+    const r = sfdIteration(ctx, 1, 1e-3);
+    assert.equal(tf.memory().numTensors, before, 'no tensor leak across iterations');
+    assert.equal(r.updates, 2);
+    assert.equal(r.teacherCalls, 12);
+    assert.equal(r.studentCalls, 2);
+    assert.equal(r.stepLosses.length, 3, 'the AFS step is logged too');
+    adam.dispose();
+    student.dispose();
+    teacher.unet.dispose();
+  });
+
+  it('the student starts as an exact copy of its teacher', () => {
+    const { teacher, student } = loadTeacherAndStudent(teacherDir, 'step');
+    const x = tf.randomNormal([2, 28, 28, 1], 0, 3, 'float32', 5);
+    const a = teacher.denoise(x, 2.5);
+    const b = student.denoise(x, 2.5, { step: 4 });
+    assert.deepEqual(Array.from(b.dataSync()), Array.from(a.dataSync()));
+    tf.dispose([x, a, b]);
+    student.dispose();
+    teacher.unet.dispose();
+  });
+
+  it('losses fall: the same held-out trajectory’s loss is lower after training', () => {
+    const { teacher, student } = loadTeacherAndStudent(teacherDir, 'none');
+    const adam = new Adam(student.weights);
+    const cfg = { ...tiny, batch: 4 };
+    const ctx = { cfg, teacher: () => teacher.denoise, student, adam, shape: teacher.shape };
+    const heldOut = () => {
+      const r = sfdIteration({ ...ctx, adam: new Adam(student.weights) }, 9999, 0);
+      return r.stepLosses.reduce((a, b) => a + b, 0);
+    };
+    const before = heldOut();
+    for (let i = 0; i < 30; i++) sfdIteration(ctx, i, 3e-4);
+    const after = heldOut();
+    assert.ok(after < 0.9 * before, `held-out loss ${before} → ${after}`);
+    adam.dispose();
+    student.dispose();
+    teacher.unet.dispose();
+  });
+
+  it('resume reproduces the uninterrupted run bit for bit, and the card says how to sample', async () => {
+    const straight = join(dir, 'straight');
+    const resumed = join(dir, 'resumed');
+    await trainSfd({ config: tiny, teacher: teacherDir, out: straight });
+    await trainSfd({ config: tiny, teacher: teacherDir, out: resumed, stopAt: 2 });
+    await assert.rejects(
+      trainSfd({ config: tiny, teacher: teacherDir, out: resumed }),
+      /already holds a model or run/,
+    );
+    await assert.rejects(
+      trainSfd({ config: { ...tiny, k: 3 }, teacher: teacherDir, out: resumed, resume: true }),
+      /different configuration/,
+    );
+    const r = await trainSfd({ config: tiny, teacher: teacherDir, out: resumed, resume: true });
+    assert.equal(r.iterations, 4);
+    const a = loadUNet(straight);
+    const b = loadUNet(resumed);
+    assert.equal(a.sha256, b.sha256);
+    const card = JSON.parse(readFileSync(join(resumed, 'model.json'), 'utf8'));
+    assert.deepEqual(card.sfd.sampling.nfes, [2]);
+    assert.equal(card.sfd.stage, 1);
+    assert.equal(card.log.length, 4);
+    assert.ok(card.iterationsPerSecond > 0);
+    a.unet.dispose();
+    b.unet.dispose();
+  });
+
+  it('SFD-v (step and tnext) trains one student for several NFEs, sampled only at those; stage 2 distils it to 1 NFE', async () => {
+    for (const condition of ['step', 'tnext'] as const) {
+      const out = join(dir, `v-${condition}`);
+      const r = await trainSfd({
+        config: { ...tiny, nfes: [2, 3, 5], condition, iterations: 6 },
+        teacher: teacherDir,
+        out,
+      });
+      assert.deepEqual(new Set(r.log.map((l) => l.nfe)).size > 1, true, 'NFEs drawn per iteration');
+      const s = loadUNet(out);
+      assert.equal(s.unet.config.stepCondition, true);
+      const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+      const denoise = (x: tf.Tensor, t: number, c?: { step?: number; tNext?: number }) =>
+        tf.tidy(() =>
+          s.unet
+            .net(x.mul(1 / Math.sqrt(t * t + 0.25)), Math.log(t) / 4, c)
+            .mul(0)
+            .add(x),
+        );
+      const sampler = studentSampler(denoise, card.sfd.sampling, 3);
+      const imgs = sampleImages(sampler.denoise, [28, 28, 1], 2, 0, sampler.sampling);
+      assert.equal(imgs.nfe, 3);
+      assert.throws(() => studentSampler(denoise, card.sfd.sampling, 4), /trained for NFE 2, 3, 5, not 4/);
+      s.unet.dispose();
+    }
+    // stage 2 from the 5-NFE end of the step-cond SFD-v student: K = (7 − 1)/(3 − 1) = 3, Euler teacher
+    const s2 = await trainSfd({
+      config: { ...tiny, nfes: [1], loss: 'l1+lpips', iterations: 2 },
+      teacher: join(dir, 'v-step'),
+      out: join(dir, 'stage2'),
+      stage: 2,
+    });
+    assert.equal(s2.config.k, 3);
+    assert.equal(s2.config.teacherSolver, 'euler');
+    assert.equal(s2.config.condition, 'step');
+    await assert.rejects(
+      trainSfd({ config: { ...tiny, nfes: [1] }, teacher: teacherDir, out: join(dir, 'bad2'), stage: 2 }),
+      /stage 2 distils a stage-1 SFD or SFD-v student; .* is not an SFD student/,
+    );
+    await assert.rejects(
+      trainSfd({
+        config: { ...tiny, nfes: [1] },
+        teacher: join(dir, 'stage2'),
+        out: join(dir, 'bad3'),
+        stage: 2,
+      }),
+      /is a stage-2 student/,
+    );
+  });
+
+  it('bad configurations fail at once with a one-line reason', () => {
+    const bad: [Partial<SfdConfig>, RegExp][] = [
+      [{ nfes: [0] }, /student NFE must be a positive integer, got 0/],
+      [{ k: 0 }, /K \(teacher steps per student step\) must be a positive integer/],
+      [{ nfes: [2, 3] }, /SFD-v .* needs a step-conditioned student/],
+      [{ teacherSolver: 'euler', teacherThreshold: true }, /has no dynamic thresholding/],
+      [{ teacherSolver: 'rk9' }, /unknown solver 'rk9'/],
+      [{ onlySteps: [0] }, /step 0 is the analytical first step/],
+      [{ onlySteps: [3] }, /step 3 outside 0…2/],
+      [{ loss: 'huber' as never }, /unknown loss 'huber'/],
+    ];
+    for (const [over, re] of bad) assert.throws(() => checkSfdConfig({ ...sfdDefaults, ...over }), re);
+  });
+});
