@@ -2,14 +2,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist, type MnistSplit, mnistBatch } from '../data/mnist';
+import type { Denoiser } from '../diffusion/denoiser';
 import { edmImageSchedule, type ImageSampling, sampleImages } from '../diffusion/sampleImages';
 import { denoisingError, linearDenoiser, pixelGaussian } from '../eval/denoisingError';
 import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
-import { IMAGE_TEACHERS, loadImageTeacher, teacherDir as teacherDirOf } from '../models/teachers';
+import {
+  IMAGE_TEACHERS,
+  type ImageTeacher,
+  loadImageTeacher,
+  teacherDir as teacherDirOf,
+} from '../models/teachers';
 import { loadWeights, saveWeights } from '../models/weightsIO';
 import { imageGridPng } from '../plot/imageGrid';
 import { describeBackend, initBackend } from '../runtime/backend';
+import { studentSampler } from '../sfd/sampleStudent';
+import type { StudentCardSfd } from '../sfd/stage2';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { ensureWritableFile } from '../util/outputs';
 import { progressBar } from '../util/progress';
@@ -54,6 +62,30 @@ function samplingFrom(v: SamplingArgs, dflt: { solver: string; nfe: number }): I
   };
 }
 
+/**
+ * The denoiser and sampler of an image model: a teacher's from the flags; a distilled student's from its
+ * card (Euler on its grid, its AFS and condition; `--nfe` picks one of its NFEs), refusing flags that would
+ * sample it otherwise than it was trained.
+ */
+function modelSampling(
+  teacher: ImageTeacher,
+  v: SamplingArgs,
+): { denoise: Denoiser; cfg: ImageSampling; student: boolean } {
+  const sfd = teacher.card.sfd as StudentCardSfd | undefined;
+  if (!sfd)
+    return { denoise: teacher.denoise, cfg: samplingFrom(v, { solver: 'heun', nfe: 36 }), student: false };
+  const fixed = (['solver', 'afs', 'rho', 't-min', 't-max', 'threshold'] as const).filter(
+    (k) => v[k] !== undefined,
+  );
+  if (fixed.length)
+    throw new RangeError(
+      `${teacher.dir} is an SFD student: it samples as it was trained (Euler, its grid and AFS); drop --${fixed.join(', --')}`,
+    );
+  const nfe = v.nfe === undefined ? undefined : intArg(v.nfe, 'nfe', 0, 1);
+  const s = studentSampler(teacher.denoise, sfd.sampling, nfe);
+  return { denoise: s.denoise, cfg: s.sampling, student: true };
+}
+
 /** `sfd sample --teacher mnist …`: a PNG grid (and optionally the raw samples) from an image teacher. */
 export async function sampleImageCommand(
   values: SamplingArgs & {
@@ -74,12 +106,12 @@ export async function sampleImageCommand(
   const b = await initBackend();
   console.error(describeBackend(b));
   const teacher = loadImageTeacher(values.teacher);
-  const cfg = samplingFrom(values, { solver: 'heun', nfe: 36 });
+  const { denoise, cfg } = modelSampling(teacher, values);
   const n = intArg(values.n, 'n', 64, 1);
   const seed = seedArg(values.seed, 0);
   const bar = progressBar('sample', 1);
   const t0 = performance.now();
-  const r = sampleImages(teacher.denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
+  const r = sampleImages(denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
     bar(d, t, (performance.now() - t0) / 1000),
   );
   writeFileAtomic(values.out, imageGridPng(r.pixels, n, r.shape, Math.min(n, Math.ceil(Math.sqrt(n)))));
@@ -175,10 +207,10 @@ export async function evalCommand(args: string[]): Promise<void> {
   let teacherDir: string | null = null;
   if (values.teacher) {
     const teacher = loadImageTeacher(values.teacher);
-    const cfg = samplingFrom(values, { solver: 'heun', nfe: 36 });
+    const { denoise, cfg, student } = modelSampling(teacher, values);
     const seed = seedArg(values.seed, 0);
     const bar = progressBar('sample', 1);
-    const r = sampleImages(teacher.denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
+    const r = sampleImages(denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
       bar(d, t, (performance.now() - t0) / 1000),
     );
     teacher.unet.dispose();
@@ -188,6 +220,9 @@ export async function evalCommand(args: string[]): Promise<void> {
       teacher: values.teacher,
       teacherSha256: teacher.sha256,
       teacherSteps: teacher.card.steps,
+      ...(student
+        ? { student: true, condition: (teacher.card.sfd as StudentCardSfd).sampling.condition }
+        : {}),
       ...cfg,
       nfe: r.nfe,
       seed,

@@ -8,6 +8,7 @@ import { benchDefaults, formatBenchTable, lossCurveParity, runBenchmark } from '
 import { loadAddon } from '../runtime/native/addon';
 import { ensureWritableFile } from '../util/outputs';
 import { intArg, numArg, positiveArg, seedArg } from './args';
+import { DISTILL_HELP, distillCommand } from './distill';
 import { EVAL_HELP, evalCommand, isImageTeacher, sampleImageCommand } from './imageCommands';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
 import { TRAIN_FEATURES_HELP, trainFeaturesCommand } from './trainFeatures';
@@ -34,6 +35,7 @@ usage:
     --threshold      dynamic thresholding of x0 (DPM-Solver++ only; the official SFD teacher uses it)
     --exact          also solve the exact ODE and report the mean endpoint error
 ${TRAIN_TEACHER_HELP}
+${DISTILL_HELP}
 ${TRAIN_FEATURES_HELP}
 ${EVAL_HELP}
 environment: SFD_BACKEND=${BACKEND_ORDER.join('|')} forces a backend.`;
@@ -157,6 +159,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'bench') await bench(rest);
     else if (cmd === 'train-teacher') await trainTeacherCommand(rest);
     else if (cmd === 'train-features') await trainFeaturesCommand(rest);
+    else if (cmd === 'distill') await distillCommand(rest);
     else if (cmd === 'eval') await evalCommand(rest);
     else if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') console.log(HELP);
     else throw new RangeError(`unknown command '${cmd}'\n\n${HELP}`);

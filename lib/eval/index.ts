@@ -5,3 +5,4 @@ export * from './featureNetFiles';
 export * from './fid';
 export * from './lpips';
 export * from './prdc';
+export * from './quickFid';

@@ -1,6 +1,7 @@
 export * from './conditioned';
 export * from './config';
 export * from './iteration';
+export * from './officialCommand';
 export * from './plan';
 export * from './sampleStudent';
 export * from './stage2';

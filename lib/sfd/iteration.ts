@@ -5,6 +5,7 @@ import type { SfdConfig } from './config';
 import { type IterationPlan, iterationRng, planIteration } from './plan';
 import { type PerceptualDistance, sfdStepLoss } from './stepLoss';
 import { finiteCheck, type Student, sanitizeGrads, studentStep } from './studentStep';
+import type { TargetKey, TargetSource } from './targetCache';
 import { type TeacherRun, teacherTargets } from './targets';
 
 export interface SfdContext {
@@ -16,8 +17,10 @@ export interface SfdContext {
   /** One sample's shape ([2] for 2-D points, [28, 28, 1] for MNIST). */
   shape: number[];
   perceptual?: PerceptualDistance;
-  /** Where teacher states come from: the teacher solve (default) or a cache of it. */
-  targets?: (plan: IterationPlan, xT: tf.Tensor, solve: () => tf.Tensor[]) => tf.Tensor[];
+  /** Where teacher states come from: the teacher solve (default) or a cache of it, keyed by teacher id. */
+  targets?: TargetSource;
+  /** The teacher's identity for the cache (its weights' sha256); no caching without it. */
+  teacherId?: string;
 }
 
 export interface SfdIterationResult {
@@ -48,6 +51,24 @@ export function teacherRunOf(cfg: SfdConfig): TeacherRun {
   return { solver: cfg.teacherSolver, threshold: cfg.teacherThreshold, afs: cfg.teacherAfs };
 }
 
+/** What fixes an iteration's teacher states: the teacher, its run, both grids, the noise. */
+function targetKey(ctx: SfdContext, teacherSha256: string, plan: IterationPlan): TargetKey {
+  const { cfg } = ctx;
+  return {
+    teacherSha256,
+    solver: cfg.teacherSolver,
+    threshold: cfg.teacherThreshold,
+    teacherAfs: cfg.teacherAfs,
+    k: cfg.k,
+    n: plan.n,
+    schedule: cfg.schedule,
+    seed: cfg.seed,
+    iteration: plan.iteration,
+    batch: cfg.batch,
+    shape: ctx.shape,
+  };
+}
+
 /**
  * One SFD iteration (spec §3.2): fresh noise; the teacher's states at the student's timestamps; then the
  * student walks its own coarse grid with Euler steps, each from its own previous output (detached), and
@@ -62,7 +83,8 @@ export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): Sf
   const student = countCalls(ctx.student.denoise);
   const s: Student = { denoise: student.denoise, weights: ctx.student.weights };
   const solve = () => teacherTargets(teacher.denoise, xT, plan.grid, teacherRunOf(cfg));
-  const targets = ctx.targets ? ctx.targets(plan, xT, solve) : solve();
+  const targets =
+    ctx.targets && ctx.teacherId ? ctx.targets(targetKey(ctx, ctx.teacherId, plan), solve) : solve();
   const losses: tf.Scalar[] = [];
   let updates = 0;
   let nonFinite = 0;

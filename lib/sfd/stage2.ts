@@ -21,7 +21,7 @@ export function stage2Config(
   cfg: SfdConfig,
   teacherNfe?: number,
 ): SfdConfig {
-  if (!teacherSfd || teacherSfd.stage !== 1)
+  if (teacherSfd?.stage !== 1)
     throw new RangeError(
       `stage 2 distils a stage-1 SFD or SFD-v student; ${teacherDir} is ${teacherSfd ? 'a stage-2 student' : 'not an SFD student'}`,
     );

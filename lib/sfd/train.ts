@@ -16,6 +16,7 @@ import { type StudentSampling, studentSampler } from './sampleStudent';
 import { type StudentCardSfd, stage2Config } from './stage2';
 import type { PerceptualDistance } from './stepLoss';
 import { type ImageStudent, studentFromTeacher } from './student';
+import type { TargetSource } from './targetCache';
 
 export interface SfdLogPoint {
   iteration: number;
@@ -65,7 +66,7 @@ export interface TrainSfdOptions {
   evalEvery?: number;
   evaluate?: (sample: ReturnType<typeof studentSampler>) => Promise<number> | number;
   /** Supplies teacher states (the trajectory cache); default: solve the teacher each iteration. */
-  targets?: SfdContext['targets'];
+  targets?: TargetSource;
   onProgress?: (p: { iteration: number; iterations: number; seconds: number; last: SfdLogPoint }) => void;
   onEval?: (e: SfdEvalPoint) => void;
   /** Extra card fields (command, backend). */
@@ -142,6 +143,7 @@ export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
       shape: teacher.shape,
       perceptual,
       targets: opts.targets,
+      teacherId: teacher.sha256,
     };
     let it = 0;
     let seconds = 0;

@@ -1,0 +1,175 @@
+import { parseArgs } from 'node:util';
+import { solverByName } from '../diffusion/solvers/registry';
+import { loadFeatureNet } from '../eval/featureNetFiles';
+import { quickFid } from '../eval/quickFid';
+import { describeBackend, initBackend } from '../runtime/backend';
+import { SFD_LOSSES, type SfdConfig, STEP_CONDITIONS, sfdDefaults } from '../sfd/config';
+import { officialCommand } from '../sfd/officialCommand';
+import { targetCache } from '../sfd/targetCache';
+import { trainSfd } from '../sfd/train';
+import { progressBar } from '../util/progress';
+import { choiceArg, intArg, intListArg, numArg, positiveArg, seedArg } from './args';
+
+export const DISTILL_HELP = `  sfd distill [--teacher mnist|DIR] --out DIR [--nfe 2 | --variable 2,3,4,5 [--cond step|tnext]]
+              [--stage2 --from STAGE1_DIR [--teacher-nfe 5]] [--loss l1|l2|lpips|l1+lpips] [--k 4]
+              [--teacher-solver dpmpp-3m] [--no-threshold] [--rho 7] [--t-min 0.006] [--t-max 80] [--no-afs]
+              [--lr 2e-4] [--lr-drop 0.5] [--batch 16] [--iterations 600] [--seed 0] [--only-steps 1,2]
+              [--checkpoint-every 50] [--eval-every N [--eval-n 500] [--eval-seed 0]] [--resume] [--no-cache]
+              [--official-command]
+                                   SFD: distil the teacher into a few-step Euler student (SFD-v with --variable;
+                                   two-stage 1 NFE with --stage2 --from a stage-1 student); the student directory
+                                   is a model: sfd sample/eval --teacher DIR sample it as it was trained.
+                                   --official-command prints the official sfd-main/train.py equivalent`;
+
+const OPTIONS = {
+  teacher: { type: 'string' },
+  out: { type: 'string' },
+  nfe: { type: 'string' },
+  variable: { type: 'string' },
+  cond: { type: 'string' },
+  stage2: { type: 'boolean' },
+  from: { type: 'string' },
+  'teacher-nfe': { type: 'string' },
+  loss: { type: 'string' },
+  k: { type: 'string' },
+  'teacher-solver': { type: 'string' },
+  'no-threshold': { type: 'boolean' },
+  rho: { type: 'string' },
+  't-min': { type: 'string' },
+  't-max': { type: 'string' },
+  'no-afs': { type: 'boolean' },
+  lr: { type: 'string' },
+  'lr-drop': { type: 'string' },
+  batch: { type: 'string' },
+  iterations: { type: 'string' },
+  seed: { type: 'string' },
+  'only-steps': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'eval-n': { type: 'string' },
+  'eval-seed': { type: 'string' },
+  resume: { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
+  'official-command': { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+/** Stage 2's defaults where the official recipe differs from stage 1 (spec §5): 1 NFE, L1 + LPIPS, lr 5e-4. */
+export const stage2Defaults: Partial<SfdConfig> = {
+  nfes: [1],
+  loss: 'l1+lpips',
+  lr: { lr: 5e-4, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] },
+};
+
+/** The run's configuration from flags: the paper's defaults (stage 2's for --stage2) with each flag applied. */
+export function distillConfigFromArgs(v: Values): SfdConfig {
+  const d: SfdConfig = v.stage2 ? { ...sfdDefaults, ...stage2Defaults } : sfdDefaults;
+  if (v.nfe !== undefined && v.variable !== undefined)
+    throw new RangeError('give --nfe or --variable, not both');
+  if (v.stage2 && (v.rho ?? v['t-min'] ?? v['t-max']) !== undefined)
+    throw new RangeError("stage 2 uses its stage-1 teacher's schedule: drop --rho, --t-min and --t-max");
+  if (v.stage2 && v.cond !== undefined)
+    throw new RangeError("stage 2 keeps its stage-1 teacher's condition: drop --cond");
+  const nfes =
+    v.variable !== undefined
+      ? intListArg(v.variable, 'variable', [], 1)
+      : [intArg(v.nfe, 'nfe', d.nfes[0], 1)];
+  const condition = choiceArg(
+    v.cond,
+    'cond',
+    STEP_CONDITIONS,
+    v.variable !== undefined ? 'step' : d.condition,
+  );
+  const teacherSolver = v['teacher-solver'] ?? d.teacherSolver;
+  const drop = numArg(v['lr-drop'], 'lr-drop', d.lr.drops[0]?.atFraction ?? 1);
+  return {
+    ...d,
+    nfes,
+    condition,
+    k: intArg(v.k, 'k', d.k, 1),
+    teacherSolver,
+    // the official DPM-Solver++ teacher thresholds; other solvers have no thresholding to turn on
+    teacherThreshold: !v['no-threshold'] && d.teacherThreshold && solverByName(teacherSolver).thresholds,
+    schedule: {
+      ...d.schedule,
+      rho: positiveArg(v.rho, 'rho', d.schedule.rho),
+      tMin: positiveArg(v['t-min'], 't-min', d.schedule.tMin),
+      tMax: positiveArg(v['t-max'], 't-max', d.schedule.tMax),
+    },
+    afs: v['no-afs'] ? false : d.afs,
+    loss: choiceArg(v.loss, 'loss', SFD_LOSSES, d.loss),
+    lr: {
+      ...d.lr,
+      lr: positiveArg(v.lr, 'lr', d.lr.lr),
+      drops: drop >= 1 ? [] : [{ atFraction: drop, factor: 0.1 }],
+    },
+    batch: intArg(v.batch, 'batch', d.batch, 1),
+    iterations: intArg(v.iterations, 'iterations', d.iterations, 1),
+    seed: seedArg(v.seed, d.seed),
+    onlySteps: v['only-steps'] === undefined ? null : intListArg(v['only-steps'], 'only-steps', []),
+    checkpointEvery: intArg(v['checkpoint-every'], 'checkpoint-every', d.checkpointEvery, 1),
+  };
+}
+
+export async function distillCommand(args: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args, strict: true, options: OPTIONS });
+  const cfg = distillConfigFromArgs(v);
+  const stage = v.stage2 ? 2 : 1;
+  if (v.stage2 && !v.from)
+    throw new RangeError('--stage2 needs --from STAGE1_DIR (a 5-NFE SFD or an SFD-v student)');
+  if (!v.stage2 && v.from) throw new RangeError('--from goes with --stage2 (stage 1 distils --teacher)');
+  if (v['official-command']) {
+    const o = officialCommand(cfg, { stage, modelPath: v.from });
+    console.log(o.command);
+    for (const u of o.unmatched) console.log(`# no official counterpart: ${u}`);
+    return;
+  }
+  if (!v.out) throw new RangeError('sfd distill needs --out DIR for the student');
+  const teacher = (v.stage2 ? v.from : v.teacher) ?? 'mnist';
+  const evalEvery = v['eval-every'] === undefined ? undefined : intArg(v['eval-every'], 'eval-every', 0, 1);
+  const evalN = intArg(v['eval-n'], 'eval-n', 500, 2);
+  const evalSeed = seedArg(v['eval-seed'], 0);
+  const b = await initBackend();
+  console.error(describeBackend(b));
+  const fnet = evalEvery ? loadFeatureNet() : null;
+  const bar = progressBar('distill', 10);
+  const cache = v['no-cache'] ? undefined : targetCache();
+  try {
+    const r = await trainSfd({
+      config: cfg,
+      teacher,
+      out: v.out,
+      stage,
+      teacherNfe: v['teacher-nfe'] === undefined ? undefined : intArg(v['teacher-nfe'], 'teacher-nfe', 5, 1),
+      resume: v.resume,
+      targets: cache?.targets,
+      evalEvery,
+      evaluate: fnet
+        ? (s) => quickFid(s.denoise, [28, 28, 1], s.sampling, evalN, evalSeed, fnet.net, fnet.sha256)
+        : undefined,
+      onEval: (e) =>
+        console.error(`  iteration ${e.iteration}: FID ${e.fid.toFixed(2)} at NFE ${e.nfe} (N = ${evalN})`),
+      onProgress: (p) =>
+        bar(
+          p.iteration,
+          p.iterations,
+          p.seconds,
+          `NFE ${p.last.nfe} losses ${p.last.stepLosses.map((l) => l.toFixed(1)).join('/')}`,
+        ),
+      card: {
+        command: `sfd distill ${args.join(' ')}`.trim(),
+        backend: b.choice,
+        ...(evalEvery
+          ? { evalProtocol: { n: evalN, seed: evalSeed, reference: 'test', metric: 'FID' } }
+          : {}),
+      },
+    });
+    const ips = r.iterations / Math.max(r.seconds, 1e-9);
+    console.log(
+      `distilled ${r.iterations} iterations (${r.iterations * cfg.batch} trajectories) in ${(r.seconds / 60).toFixed(1)} CPU-min on ${b.choice} (${ips.toFixed(2)} it/s); student → ${r.modelDir}/model.json`,
+    );
+  } finally {
+    fnet?.net.dispose();
+  }
+}

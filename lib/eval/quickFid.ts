@@ -1,0 +1,26 @@
+import type { MnistSplit } from '../data/mnist';
+import type { Denoiser } from '../diffusion/denoiser';
+import { type ImageSampling, sampleImages } from '../diffusion/sampleImages';
+import { imageFeatures, readReferenceStats } from './evaluate';
+import { FEATURE_DIM, type FeatureNet } from './featureNet';
+import { FeatureStats, frechetDistance } from './fid';
+
+/**
+ * FID alone (no PRDC, whose k-NN search is quadratic) of n images drawn from a denoiser with fixed seeds:
+ * the cheap score of training curves (`sfd distill --eval-every`). Comparable only at equal n and seed.
+ */
+export function quickFid(
+  denoise: Denoiser,
+  shape: [number, number, number],
+  sampling: ImageSampling,
+  n: number,
+  seed: number,
+  net: FeatureNet,
+  featureNetSha256: string,
+  reference: MnistSplit = 'test',
+): number {
+  const { pixels } = sampleImages(denoise, shape, n, seed, sampling);
+  const { features } = imageFeatures(net, pixels, n);
+  const ref = readReferenceStats(featureNetSha256)[reference];
+  return frechetDistance(new FeatureStats(FEATURE_DIM).add(features).summary(), ref);
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { loadWeights, saveWeightsSync } from '../models/weightsIO';
+import { repoRoot } from '../runtime/paths';
+import { canonicalJson } from '../util/canonicalJson';
+
+/** Everything that determines an iteration's teacher states (so equal keys mean equal targets). */
+export interface TargetKey {
+  teacherSha256: string;
+  solver: string;
+  threshold: boolean;
+  teacherAfs: boolean;
+  k: number;
+  /** Student timestamps N and the schedule: together they fix both grids. */
+  n: number;
+  schedule: object;
+  seed: number;
+  iteration: number;
+  batch: number;
+  shape: number[];
+}
+
+export type TargetSource = (key: TargetKey, solve: () => tf.Tensor[]) => tf.Tensor[];
+
+export interface TargetCacheStats {
+  hits: number;
+  misses: number;
+  /** Entries found corrupt (hash mismatch, unreadable) and regenerated. */
+  corrupt: number;
+  evicted: number;
+}
+
+/**
+ * Teacher trajectories on disk, generated once and reused by every run that shares them (experiment
+ * sweeps over the student's loss, learning rate, AFS or conditioning draw the same teacher states). Each
+ * entry is a hashed weights file named by the hash of its key; a corrupt entry is regenerated, never used;
+ * the cache stays under `maxBytes` by dropping the least recently written entries.
+ */
+export function targetCache(opts: { dir?: string; maxBytes?: number } = {}): {
+  targets: TargetSource;
+  stats: TargetCacheStats;
+  dir: string;
+} {
+  const dir = opts.dir ?? process.env.SFD_CACHE_DIR ?? join(repoRoot(), '.cache', 'sfd-targets');
+  const maxBytes = opts.maxBytes ?? Number(process.env.SFD_CACHE_MAX_MB ?? 4096) * 2 ** 20;
+  const stats: TargetCacheStats = { hits: 0, misses: 0, corrupt: 0, evicted: 0 };
+  let total: number | null = null;
+  const usage = () => {
+    if (total === null) {
+      mkdirSync(dir, { recursive: true });
+      total = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+    }
+    return total;
+  };
+  const evict = () => {
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+      .sort((a, b) => a.t - b.t);
+    for (const { f } of files) {
+      if ((total as number) <= maxBytes) break;
+      for (const p of [join(dir, f), join(dir, f.replace(/\.json$/, '.bin'))]) {
+        if (!existsSync(p)) continue;
+        total = (total as number) - statSync(p).size;
+        unlinkSync(p);
+      }
+      stats.evicted++;
+    }
+  };
+  const targets: TargetSource = (key, solve) => {
+    const id = createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 32);
+    const json = join(dir, `${id}.json`);
+    if (existsSync(json)) {
+      try {
+        const f = loadWeights<{ key: TargetKey }>(json);
+        if (canonicalJson(f.meta.key) !== canonicalJson(key)) throw new Error('key mismatch');
+        const out = Array.from({ length: f.tensors.size }, (_, j) => f.tensors.get(`t${j}`) as tf.Tensor);
+        if (out.some((t) => !t || t.shape.join() !== [key.batch, ...key.shape].join()))
+          throw new Error('bad shapes');
+        stats.hits++;
+        return out;
+      } catch {
+        stats.corrupt++;
+      }
+    }
+    stats.misses++;
+    const out = solve();
+    usage();
+    const m = new Map(out.map((t, j) => [`t${j}`, t]));
+    try {
+      const { bytes } = saveWeightsSync(json, `${id}.bin`, m, { format: 'sfd-teacher-targets', key });
+      total = (total as number) + bytes + 1024;
+      if ((total as number) > maxBytes) evict();
+    } catch {
+      // a full or read-only disk only loses the cache entry
+    }
+    return out;
+  };
+  return { targets, stats, dir };
+}

@@ -1,0 +1,104 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+describe('sfd distill, and sampling a student as it was trained', function () {
+  this.timeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'sfd-distill-cli-'));
+  const cache = join(dir, 'cache');
+  const sfd = (args: string[]) =>
+    spawnSync(process.execPath, ['bin/sfd.js', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, SFD_CACHE_DIR: cache },
+    });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const small = ['--batch', '2', '--iterations', '2', '--k', '2', '--checkpoint-every', '1'];
+
+  it('distils the shipped teacher, caches its trajectories, and the student samples and evaluates at its own NFE only', () => {
+    const out = join(dir, 's');
+    let r = sfd(['distill', '--out', out, ...small, '--eval-every', '2', '--eval-n', '20']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /distilled 2 iterations \(4 trajectories\) in .* CPU-min on native/);
+    assert.match(r.stderr, /iteration 2: FID [\d.]+ at NFE 2 \(N = 20\)/);
+    const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    assert.deepEqual(card.sfd.sampling.nfes, [2]);
+    assert.equal(card.evals.length, 2, 'FID before training and at iteration 2');
+    assert.equal(
+      readdirSync(cache).filter((f) => f.endsWith('.json')).length,
+      2,
+      'one cache entry per iteration',
+    );
+    // a second run with the same teacher states reads them from the cache, and gives the same student
+    r = sfd(['distill', '--out', join(dir, 's2'), ...small]);
+    assert.equal(r.status, 0, r.stderr);
+    const again = JSON.parse(readFileSync(join(dir, 's2', 'model.json'), 'utf8'));
+    assert.equal(again.sha256, card.sha256, 'cached targets are the solved ones, bit for bit');
+    r = sfd(['sample', '--teacher', out, '--n', '4', '--out', join(dir, 'g.png')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /euler nfe=2/);
+    r = sfd(['sample', '--teacher', out, '--nfe', '3', '--n', '4', '--out', join(dir, 'g.png')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /trained for NFE 2, not 3/);
+    r = sfd(['sample', '--teacher', out, '--solver', 'heun', '--out', join(dir, 'g.png')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is an SFD student: it samples as it was trained .* drop --solver/);
+    r = sfd(['eval', '--teacher', out, '--n', '50']);
+    assert.equal(r.status, 0, r.stderr);
+    const m = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+    assert.equal(m.solver, 'euler');
+    assert.equal(m.nfe, 2);
+    assert.equal(m.student, true);
+    assert.ok(m.fid > 0);
+    // a model directory is never overwritten, and stage 2 needs a stage-1 student
+    r = sfd(['distill', '--out', out, ...small]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /already holds a model or run/);
+    r = sfd(['distill', '--stage2', '--from', 'mnist', '--out', join(dir, 'x'), ...small]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /stage 2 distils a stage-1 SFD or SFD-v student/);
+    assert.ok(!existsSync(join(dir, 'x', 'model.json')));
+  });
+
+  it('--official-command prints the official train.py equivalent and names what has no counterpart', () => {
+    let r = sfd(['distill', '--official-command']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /python train\.py .*--num_steps=4 --M=3 --sampler_tea=dpmpp --max_order=3 .*--afs=True/,
+    );
+    r = sfd(['distill', '--teacher-solver', 'heun', '--official-command']);
+    assert.match(r.stdout, /--sampler_tea=heun /);
+    r = sfd(['distill', '--variable', '2,3', '--cond', 'tnext', '--loss', 'l2', '--official-command']);
+    assert.match(r.stdout, /--use_step_condition=True/);
+    assert.match(r.stdout, /# no official counterpart: NFE list 2,3/);
+    assert.match(r.stdout, /# no official counterpart: tnext-cond/);
+    assert.match(r.stdout, /# no official counterpart: loss l2/);
+  });
+
+  it('bad requests fail at once with a one-line reason', () => {
+    for (const [args, re] of [
+      [['--nfe', '0'], /--nfe must be a positive integer/],
+      [['--nfe', '2', '--variable', '2,3'], /give --nfe or --variable, not both/],
+      [['--variable', '2,3', '--cond', 'none'], /needs a step-conditioned student/],
+      [['--cond', 'sideways'], /--cond must be one of none, step, tnext/],
+      [['--k', '0'], /--k must be a positive integer/],
+      [['--stage2'], /--stage2 needs --from/],
+      [['--teacher-solver', 'rk9'], /unknown solver 'rk9'/],
+      [['--only-steps', '0'], /analytical first step/],
+    ] as [string[], RegExp][]) {
+      const r = sfd(['distill', '--out', join(dir, 'never'), ...args]);
+      assert.equal(r.status, 1, args.join(' '));
+      assert.match(r.stderr, re);
+      assert.equal(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('sfd ')).length,
+        1,
+      );
+    }
+    assert.ok(!existsSync(join(dir, 'never', 'model.json')));
+  });
+});
