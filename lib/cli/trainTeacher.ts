@@ -11,10 +11,11 @@ import { intArg, intListArg, numArg, positiveArg, seedArg } from './args';
 
 export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--seed S] [--lr LR] [--channels 16,32,64]
                     [--blocks N] [--ema-half-life IMAGES] [--warmup IMAGES] [--p-mean M] [--p-std S]
-                    [--[no-]positional] [--checkpoint-every N] [--resume [--from RUN_DIR]]
+                    [--[no-]positional] [--checkpoint-every N] [--snapshot-every N] [--resume [--from RUN_DIR]]
                                    EDM-train the MNIST UNet teacher (defaults: the shipped teacher's configuration);
                                    checkpoints go to DIR/checkpoint/; --resume continues DIR's run, or with --from
-                                   another run's (e.g. data/teacher-mnist) into a new DIR; only --steps may change
+                                   another run's (e.g. data/teacher-mnist) into a new DIR; only --steps may change;
+                                   --snapshot-every keeps EMA models in DIR/snapshots/ (FID curves)
   sfd train-teacher --export RUN_DIR|CHECKPOINT.json --out DIR
                                    write a checkpoint's EMA weights as a model (to evaluate a run part-way)`;
 
@@ -36,6 +37,7 @@ const OPTIONS = {
   'p-mean': { type: 'string' },
   'p-std': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  'snapshot-every': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -85,6 +87,10 @@ export async function trainTeacherCommand(args: string[]): Promise<void> {
     out,
     resume: values.resume,
     resumeFrom: values.from,
+    snapshotEvery:
+      values['snapshot-every'] === undefined
+        ? undefined
+        : intArg(values['snapshot-every'], 'snapshot-every', 0, 1),
     onProgress: (p) => bar(p.step, p.steps, p.seconds, `loss ${p.loss.toFixed(4)}`),
     card: { command, backend: b.choice },
   });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist, type MnistSet, mnistStepBatch, stepsPerEpoch } from '../data/mnist';
 import { createUNet, type UNetConfig, unetDefaults } from '../models/unet';
@@ -89,6 +89,11 @@ export interface TrainTeacherOptions {
   config: TeacherTrainConfig;
   out: string;
   resume?: boolean;
+  /**
+   * Every this many steps, also save the EMA weights as a model in `<out>/snapshots/step-NNNNNNN/`, so a
+   * FID curve over the run can be measured while it trains (checkpoints keep only the newest state).
+   */
+  snapshotEvery?: number;
   /** With `resume`: continue the run saved in this directory (its `checkpoint/`) into `out`. */
   resumeFrom?: string;
   data?: MnistSet;
@@ -235,6 +240,13 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
       }
       opts.onProgress?.({ step, steps: cfg.steps, loss, seconds });
       if (step % cfg.checkpointEvery === 0 || step === cfg.steps) await saveCheckpoint();
+      if (opts.snapshotEvery && step % opts.snapshotEvery === 0)
+        await saveUNet(
+          join(opts.out, 'snapshots', `step-${String(step).padStart(7, '0')}`),
+          ema.weights,
+          cfg.unet,
+          teacherCard(cfg, { step, seconds, losses }, opts.card),
+        );
     }
     await saveUNet(opts.out, ema.weights, cfg.unet, teacherCard(cfg, { step, seconds, losses }, opts.card));
     return { step, seconds, losses, modelDir: opts.out };

@@ -28,6 +28,12 @@ import {
 } from '../../lib/train/teacher';
 import { assertClose, randn } from '../helpers';
 
+function loadUNetSha(d: string): string {
+  const m = loadUNet(d);
+  m.unet.dispose();
+  return m.sha256;
+}
+
 /** The first `n` test images as a small data set. */
 function smallSet(n: number): MnistSet {
   const t = loadMnist('test', undefined, false);
@@ -158,7 +164,7 @@ describe('EDM teacher training', function () {
   it('resumes a stopped run exactly: same weights as an uninterrupted run', async () => {
     const straight = join(dir, 'straight');
     const resumed = join(dir, 'resumed');
-    await trainTeacher({ config: tiny, out: straight, data });
+    await trainTeacher({ config: tiny, out: straight, data, snapshotEvery: 2 });
     await trainTeacher({ config: { ...tiny, steps: 2 }, out: resumed, data });
     const r = await trainTeacher({ config: tiny, out: resumed, data, resume: true });
     assert.equal(r.step, 4);
@@ -168,6 +174,9 @@ describe('EDM teacher training', function () {
       assert.deepEqual(Array.from(v.dataSync()), Array.from(b.unet.weights.get(k)?.dataSync() ?? []), k);
     assert.equal(a.sha256, b.sha256);
     assert.equal(r.losses.length, 4, 'the loss curve continues across the resume');
+    // snapshots: the EMA model at steps 2 and 4, the last one equal to the final model
+    assert.deepEqual(readdirSync(join(straight, 'snapshots')), ['step-0000002', 'step-0000004']);
+    assert.equal(loadUNetSha(join(straight, 'snapshots', 'step-0000004')), a.sha256);
     // Only the newest checkpoint binary is kept.
     assert.deepEqual(
       readdirSync(join(resumed, 'checkpoint'))
