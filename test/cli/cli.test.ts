@@ -114,7 +114,7 @@ describe('sfd command', () => {
         /NFE must be odd with AFS/,
       ],
       [['sample', '--nfe', '0', '--out', join(dir, 'x.json')], /NFE must be an integer ≥ 1/],
-      [['sample', '--rho=-1', '--out', join(dir, 'x.json')], /ρ > 0/],
+      [['sample', '--rho=-1', '--out', join(dir, 'x.json')], /--rho must be > 0/],
       [['sample', '--t-min', '90', '--out', join(dir, 'x.json')], /tMin < tMax/],
       [['sample'], /needs --out/],
       [['sample', '--seed', '1.5', '--out', join(dir, 'x.json')], /--seed must be an integer/],
