@@ -27,8 +27,10 @@ export function intArg(v: string | undefined, name: string, dflt: number, min = 
 }
 
 export function seedArg(v: string | undefined, dflt: number): number {
-  const s = intArg(v, 'seed', dflt);
-  if (s >= 2 ** 32) throw new RangeError(`--seed must be an integer in [0, 2^32), got '${v}'`);
+  if (v === undefined) return dflt;
+  const s = Number(v);
+  if (v.trim() === '' || !Number.isInteger(s) || s < 0 || s >= 2 ** 32)
+    throw new RangeError(`--seed must be an integer in [0, 2^32), got '${v}'`);
   return s;
 }
 
