@@ -3,6 +3,9 @@ import { registerConv2dBackpropFilter } from './kernels/conv2dBackpropFilter';
 import { fixCpuResizeNearestNeighborGrad } from './kernels/resizeNearestNeighborGrad';
 import { PooledCpuBackend } from './native/pooledBackend';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/register';
+import { quietCpuBanner } from './quietCpuBanner';
+
+quietCpuBanner();
 
 // tfjs's cpu kernel for this gradient is wrong for batches > 1 (see the file); fixed before anything trains
 fixCpuResizeNearestNeighborGrad();

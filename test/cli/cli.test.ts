@@ -98,6 +98,17 @@ describe('sfd command', () => {
     });
     assert.equal(forced.status, 0, forced.stderr);
     assert.match(forced.stdout, /^tfjs backend: cpu \(forced by SFD_BACKEND\)/m);
+    // tfjs's "looks like you are running TensorFlow.js in Node.js" banner is noise: never printed
+    const work = spawnSync(
+      process.execPath,
+      ['bin/sfd.js', 'sample', '--n', '4', '--out', join(dir, 'b.json')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, SFD_BACKEND: 'cpu' },
+      },
+    );
+    assert.equal(work.status, 0, work.stderr);
+    assert.doesNotMatch(work.stderr + work.stdout, /TensorFlow\.js in Node\.js/);
     const bad = spawnSync(process.execPath, ['bin/sfd.js', 'info'], {
       encoding: 'utf8',
       env: { ...process.env, SFD_BACKEND: 'bogus' },
