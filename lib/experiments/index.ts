@@ -1,3 +1,4 @@
+export * from './benchmark';
 export * from './quickstart';
 export * from './quickstartPlots';
 export * from './toySolve';

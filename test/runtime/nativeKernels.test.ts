@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
+import { lossCurveParity } from '../../lib/experiments/benchmark';
 import { silu } from '../../lib/models/silu';
 import { initBackend } from '../../lib/runtime/backend';
-import { lossCurveParity } from '../../lib/runtime/benchmark';
 import { loadAddon } from '../../lib/runtime/native/addon';
 import { poolSettings } from '../../lib/runtime/native/pooledBackend';
 import { NATIVE_BACKEND, registerNativeBackend } from '../../lib/runtime/native/register';

@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { withAfs } from '../diffusion/afs';
 import { edmPrecond } from '../diffusion/precond';
-import { teacherGrid } from '../diffusion/schedules';
-import { dpmpp } from '../diffusion/solvers/dpmpp';
-import { eulerStep } from '../diffusion/solvers/euler';
-import { createUNet, unetDefaults, unetRawNet } from '../models/unet';
+import { createUNet, type UNetConfig, unetDefaults, unetRawNet } from '../models/unet';
+import { type BackendName, useBackend } from '../runtime/backend';
+import { loadAddon } from '../runtime/native/addon';
+import { sfdDefaults } from '../sfd/config';
+import { type SfdContext, sfdIteration } from '../sfd/iteration';
 import { Adam } from '../train/adam';
+import { mnistTeacherUNet } from '../train/teacher';
 import { makeRng } from '../util/rng';
-import { type BackendName, useBackend } from './backend';
-import { loadAddon } from './native/addon';
 
 /** FLOPs of one call of f (2 per multiply-add of every convolution and matrix product), from tf.profile's shapes. */
 export async function countFlops(f: () => tf.Tensor): Promise<number> {
@@ -131,37 +130,38 @@ export async function runBenchmark(
         D(xI, 1.2).dataSync();
       });
     add('inference', time(cfg.reps, infer), cfg.inferBatch, fwdFlops * cfg.inferBatch);
-    // (c) one SFD iteration at NFE 2 with AFS (4 student timestamps): DPM-Solver++(3M) teacher with K = 4
-    // (12 calls), then the student's two trained Euler steps
-    const grid = teacherGrid(4, 4, { kind: 'polynomial', rho: 7, tMin: 0.006, tMax: 80 });
-    const z = tf.randomNormal([cfg.sfdBatch, 32, 32, 3], 0, 80, 'float32', 10);
-    const sfdIteration = () => {
-      const teacher = dpmpp(D, z, grid.ts, { order: 3, keep: grid.studentIndices.slice(1) });
-      tf.dispose(teacher.x);
-      // student: the AFS first step (no network call, no update), then its two trained Euler steps
-      let x = eulerStep(withAfs(D, grid.studentTs[0]), z, grid.studentTs[0], grid.studentTs[1]);
-      for (let j = 1; j < 3; j++) {
-        const xj = x;
-        const target = teacher.trajectory[j]; // teacher state at student time j + 1
-        const loss = () =>
-          eulerStep(D, xj, grid.studentTs[j], grid.studentTs[j + 1])
-            .sub(target)
-            .abs()
-            .mean() as tf.Scalar;
-        tf.dispose(adam.minimize(loss, 1e-4));
-        x = tf.tidy(() => eulerStep(D, xj, grid.studentTs[j], grid.studentTs[j + 1]));
-        xj.dispose();
+    // (c) the trainer's own SFD iteration at NFE 2 with AFS: DPM-Solver++(3M) teacher with K = 4 (12
+    // forwards), then the student's two trained Euler steps (forward + backward ≈ 3 forwards each); on
+    // this UNet and on the MNIST teacher's architecture at the trainer's default batch
+    for (const [workload, net, batch] of [
+      ['SFD iteration', unet, cfg.sfdBatch],
+      ['SFD iteration, MNIST teacher', null, sfdDefaults.batch],
+    ] as const) {
+      const u = net ?? createUNet(mnistTeacherUNet as UNetConfig, 1);
+      const [r, , c] = [u.config.resolution, u.config.resolution, u.config.inChannels];
+      const flops = net ? fwdFlops : await countFlops(() => u.net(tf.zeros([1, r, r, c]), 0));
+      const studentAdam = net ? adam : new Adam(u.weights);
+      const Du = edmPrecond(unetRawNet(u));
+      const ctx: SfdContext = {
+        cfg: { ...sfdDefaults, nfes: [2], batch },
+        teacher: () => Du,
+        student: { denoise: Du, weights: u.weights },
+        adam: studentAdam,
+        shape: [r, r, c],
+      };
+      let it = 0;
+      add(
+        workload,
+        time(Math.max(1, cfg.reps - 1), () => sfdIteration(ctx, it++, 1e-5)),
+        batch,
+        (12 + 2 * 3) * flops * batch,
+      );
+      if (!net) {
+        studentAdam.dispose();
+        u.dispose();
       }
-      tf.dispose([x, ...teacher.trajectory]);
-    };
-    const sfdCalls = 12 + 2 * 3 + 2; // teacher forwards, two student steps (forward + backward ≈ 3), two detached steps
-    add(
-      'SFD iteration',
-      time(Math.max(1, cfg.reps - 1), sfdIteration),
-      cfg.sfdBatch,
-      sfdCalls * fwdFlops * cfg.sfdBatch,
-    );
-    tf.dispose([xT, noisy, xI, z]);
+    }
+    tf.dispose([xT, noisy, xI]);
     unet.dispose();
     adam.dispose();
   }
