@@ -10,3 +10,4 @@ export * from './student';
 export * from './studentStep';
 export * from './targets';
 export * from './train';
+export * from './trajectoryDistance';

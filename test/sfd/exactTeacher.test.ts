@@ -11,6 +11,7 @@ import { type SfdConfig, sfdDefaults } from '../../lib/sfd/config';
 import { iterationNoise, sfdIteration } from '../../lib/sfd/iteration';
 import { planIteration } from '../../lib/sfd/plan';
 import type { Student } from '../../lib/sfd/studentStep';
+import { trajectoryDistance } from '../../lib/sfd/trajectoryDistance';
 import { Adam } from '../../lib/train/adam';
 
 /**
@@ -94,6 +95,36 @@ describe('SFD on an exact teacher (2-D Gaussian mixture)', function () {
       `distilled ${after.toFixed(4)} vs undistilled Euler ${before.toFixed(4)}`,
     );
     xT.dispose();
+    adam.dispose();
+    student.dispose();
+  });
+
+  it('trajectoryDistance is zero for a student that is its teacher run the teacher’s way, positive otherwise', () => {
+    const teacher = gmmDenoiser(TOY_MIXTURES.gmm2d());
+    const same = {
+      ...sfdDefaults,
+      teacherSolver: 'euler',
+      teacherThreshold: false,
+      k: 1,
+      afs: false,
+      batch: 64,
+    };
+    const d0 = trajectoryDistance(teacher, teacher, same, [2]);
+    assert.equal(d0.ts.length, 2, 'NFE 2 without AFS: timestamps t1, t2');
+    assert.deepEqual(d0.l2, [0, 0]);
+    const d1 = trajectoryDistance(teacher, teacher, { ...sfdDefaults, batch: 64 }, [2]);
+    assert.ok(d1.l2.length === 3 && d1.l2.every((l) => l > 0) && d1.l2[2] > 0.05, d1.l2.join());
+  });
+
+  it('only-steps trains the chosen student steps alone (one update per iteration)', () => {
+    const teacher = gmmDenoiser(TOY_MIXTURES.gmm2d());
+    const student = correctedStudent(teacher);
+    const adam = new Adam(student.weights);
+    const cfg: SfdConfig = { ...sfdDefaults, nfes: [3], onlySteps: [2], batch: 8 };
+    const r = sfdIteration({ cfg, teacher: () => teacher, student, adam, shape: [2] }, 0, 1e-3);
+    assert.equal(r.updates, 1);
+    // NFE 3 with AFS: steps 0 (AFS), 1 (forward only), 2 (trained), 3 (forward only)
+    assert.equal(r.studentCalls, 3, 'untrained steps still run, forward only');
     adam.dispose();
     student.dispose();
   });

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import { withAfs } from '../diffusion/afs';
+import type { Denoiser } from '../diffusion/denoiser';
+import { eulerStep } from '../diffusion/solvers/euler';
+import type { SfdConfig } from './config';
+import { iterationNoise, teacherRunOf } from './iteration';
+import { planIteration } from './plan';
+import { teacherTargets } from './targets';
+
+export interface TrajectoryDistance {
+  /** The student's timestamps t_1 … t_{N−1} (t_0 = t_max is shared noise). */
+  ts: number[];
+  /** Mean over samples of ‖x_student(t_j) − x_teacher(t_j)‖₂ at each of them. */
+  l2: number[];
+}
+
+/**
+ * How far a student's Euler trajectory (its own grid, AFS, condition) lies from its teacher's at every
+ * student timestamp, on fixed held-out noise (`iteration` indexes the noise as in training; pick one that
+ * training never reaches). The measurement behind the timestamp-transfer experiment (paper Fig. 2).
+ */
+export function trajectoryDistance(
+  teacher: Denoiser,
+  student: Denoiser,
+  cfg: SfdConfig,
+  shape: number[],
+  iteration = 1_000_000,
+): TrajectoryDistance {
+  const plan = planIteration({ ...cfg, nfes: [cfg.nfes[0]] }, iteration);
+  const xT = iterationNoise(cfg, iteration, shape);
+  const targets = teacherTargets(teacher, xT, plan.grid, teacherRunOf(cfg));
+  const ts = plan.grid.studentTs;
+  const l2: number[] = [];
+  let x = xT;
+  for (let j = 0; j < ts.length - 1; j++) {
+    const d = cfg.afs && j === 0 ? withAfs(student, ts[0]) : student;
+    const next = eulerStep(d, x, ts[j], ts[j + 1], plan.conds[j]);
+    x.dispose();
+    x = next;
+    const dist = tf.tidy(() => x.sub(targets[j]).reshape([cfg.batch, -1]).square().sum(1).sqrt().mean());
+    l2.push(dist.dataSync()[0]);
+    dist.dispose();
+  }
+  tf.dispose([x, ...targets]);
+  return { ts: ts.slice(1), l2 };
+}
