@@ -2,10 +2,20 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { edmImageSchedule } from '../diffusion/sampleImages';
 import { SOLVER_NAMES } from '../diffusion/solvers/registry';
-import { benchDefaults, formatBenchTable, lossCurveParity, runBenchmark } from '../experiments/benchmark';
+import {
+  type BenchRow,
+  benchDefaults,
+  formatBenchTable,
+  lossCurveParity,
+  runBenchmark,
+} from '../experiments/benchmark';
+import { checkPeer, peerAvailable, runPeer } from '../experiments/peerBench';
 import { TOY_MIXTURES } from '../models/toys';
+import { unetDefaults } from '../models/unet';
 import { BACKEND_ORDER, describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
 import { loadAddon } from '../runtime/native/addon';
+import { sfdDefaults } from '../sfd/config';
+import { mnistTeacherUNet } from '../train/teacher';
 import { ensureWritableFile } from '../util/outputs';
 import { intArg, numArg, positiveArg, seedArg } from './args';
 import { DISTILL_HELP, distillCommand } from './distill';
@@ -133,6 +143,7 @@ async function bench(args: string[]): Promise<void> {
   console.log(`sgemm peak (2048², this run): ${peak === null ? 'n/a' : `${peak.toFixed(1)} GFLOP/s`}`);
   console.log(formatBenchTable(rows));
   for (const r of rows) console.log(JSON.stringify({ bench: 'sfd', peakGflops: peak, ...r }));
+  await peerComparison(rows, cfg.reps);
   if (addon) {
     const p = await lossCurveParity(['wasm', 'native'], 200);
     const last = (b: string) => p.curves[b][p.steps - 1].toFixed(5);
@@ -146,6 +157,50 @@ async function bench(args: string[]): Promise<void> {
         maxRelDiff: p.maxRelDiff,
         final: { wasm: p.curves.wasm[p.steps - 1], native: p.curves.native[p.steps - 1] },
       }),
+    );
+  }
+}
+
+/**
+ * The PyTorch peer on the same workloads (bench/peers/unet_torch.py, checked to compute the same network),
+ * side by side with the native backend; skipped with a one-line reason where python3 has no torch.
+ */
+async function peerComparison(rows: BenchRow[], reps: number): Promise<void> {
+  const avail = peerAvailable();
+  if (!avail.ok) {
+    console.log(`PyTorch peer: skipped (${avail.reason})`);
+    return;
+  }
+  for (const [name, u] of [
+    ['bench UNet', unetDefaults],
+    ['MNIST teacher', mnistTeacherUNet],
+  ] as const) {
+    const c = await checkPeer(u);
+    console.log(
+      `PyTorch ${avail.version} peer computes the ${name} (${c.params} parameters) to within ${c.maxAbsDiff.toExponential(1)} (outputs up to ${c.maxAbs.toFixed(3)})`,
+    );
+  }
+  const peer = runPeer(
+    [
+      { name: 'train step', kind: 'train', unet: unetDefaults, batch: benchDefaults.trainBatch },
+      { name: 'inference', kind: 'inference', unet: unetDefaults, batch: benchDefaults.inferBatch },
+      { name: 'SFD iteration', kind: 'sfd', unet: unetDefaults, batch: benchDefaults.sfdBatch },
+      { name: 'SFD iteration, MNIST teacher', kind: 'sfd', unet: mnistTeacherUNet, batch: sfdDefaults.batch },
+    ],
+    reps,
+  );
+  console.log('workload                      native ms  PyTorch ms  native speed vs PyTorch');
+  for (const p of peer) {
+    const n = rows.find((r) => r.backend === 'native' && r.workload === p.workload);
+    if (!n) continue;
+    const sfd = p.workload.startsWith('SFD')
+      ? `; ${((1000 * p.batch) / n.msPerStep).toFixed(1)} vs ${((1000 * p.batch) / p.msPerStep).toFixed(1)} trajectories/s`
+      : '';
+    console.log(
+      `${p.workload.padEnd(28)}  ${n.msPerStep.toFixed(0).padStart(9)}  ${p.msPerStep.toFixed(0).padStart(10)}  ${(p.msPerStep / n.msPerStep).toFixed(2)}×${sfd}`,
+    );
+    console.log(
+      JSON.stringify({ bench: 'peer', ...p, nativeMs: n.msPerStep, nativeVsPeer: p.msPerStep / n.msPerStep }),
     );
   }
 }

@@ -1,4 +1,5 @@
 export * from './benchmark';
+export * from './peerBench';
 export * from './quickstart';
 export * from './quickstartPlots';
 export * from './toySolve';

@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createUNet, type UNetConfig } from '../models/unet';
+import { saveUNet } from '../models/unetFiles';
+import { repoRoot } from '../runtime/paths';
+
+/** The PyTorch peer of the benchmark (bench/peers/unet_torch.py): the same UNet, layer for layer. */
+const PEER = () => join(repoRoot(), 'bench', 'peers', 'unet_torch.py');
+
+/**
+ * The Python that can run the peer: the first of python3 on PATH and Debian's /usr/bin/python3 (where
+ * `apt-get install python3-torch` puts torch) that imports torch; otherwise the one-line reason.
+ */
+export function peerAvailable():
+  | { ok: true; python: string; version: string }
+  | { ok: false; reason: string } {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (!r.error && r.status === 0) return { ok: true, python, version: r.stdout.trim() };
+  }
+  return { ok: false, reason: 'no python3 with torch (Debian: apt-get install python3-torch)' };
+}
+
+function python(): string {
+  const p = peerAvailable();
+  if (!p.ok) throw new Error(`PyTorch peer unavailable: ${p.reason}`);
+  return p.python;
+}
+
+export interface PeerCheck {
+  maxAbsDiff: number;
+  maxAbs: number;
+  params: number;
+  unusedWeights: string[];
+}
+
+/**
+ * Loads one seeded UNet's weights into the peer and compares its output with the project's on the same
+ * input: the peer runs the same architecture, parameter count and FLOPs, or the comparison means nothing.
+ */
+export async function checkPeer(config: UNetConfig, batch = 2, cNoise = 0.3, seed = 4): Promise<PeerCheck> {
+  const dir = mkdtempSync(join(tmpdir(), 'sfd-peer-'));
+  const u = createUNet(config, seed);
+  try {
+    // non-zero output layers (they start at zero), so every layer shows in the output
+    tf.tidy(() => {
+      for (const [k, v] of u.weights)
+        if (k.startsWith('out.') || k.startsWith('mid.attn.out'))
+          v.assign(tf.randomNormal(v.shape, 0, 0.05, 'float32', 9));
+    });
+    await saveUNet(dir, u.weights, u.config);
+    const { resolution: r, inChannels: c } = u.config;
+    const x = tf.randomNormal([batch, r, r, c], 0, 1, 'float32', seed + 1);
+    const y = u.net(x, cNoise);
+    writeFileSync(join(dir, 'input.bin'), Buffer.from((x.dataSync() as Float32Array).buffer));
+    writeFileSync(join(dir, 'output.bin'), Buffer.from((y.dataSync() as Float32Array).slice().buffer));
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ shape: [batch, r, r, c], cNoise }));
+    tf.dispose([x, y]);
+    const p = spawnSync(python(), [PEER(), 'check', dir], { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`PyTorch peer check failed: ${p.stderr.trim().split('\n').pop()}`);
+    const out = JSON.parse(p.stdout.trim()) as PeerCheck;
+    if (out.params !== u.params)
+      throw new Error(`PyTorch peer has ${out.params} parameters, the project's UNet ${u.params}`);
+    return out;
+  } finally {
+    u.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface PeerWorkload {
+  name: string;
+  kind: 'train' | 'inference' | 'sfd';
+  unet: UNetConfig;
+  batch: number;
+}
+
+export interface PeerRow {
+  workload: string;
+  batch: number;
+  params: number;
+  msPerStep: number;
+  torch: string;
+  threads: number;
+}
+
+/** Times the workloads in the peer (same threads as this machine's native backend uses: 2 by default). */
+export function runPeer(workloads: PeerWorkload[], reps = 3, threads = 2): PeerRow[] {
+  const dir = mkdtempSync(join(tmpdir(), 'sfd-peer-'));
+  try {
+    const spec = join(dir, 'spec.json');
+    writeFileSync(spec, JSON.stringify({ workloads, reps, threads }));
+    // glibc would hand PyTorch's large tensors fresh mmap'd pages each pass (page faults on every write);
+    // keeping them on the heap is what a tuned PyTorch run does
+    const p = spawnSync(python(), [PEER(), 'bench', spec], {
+      encoding: 'utf8',
+      env: { ...process.env, MALLOC_MMAP_MAX_: '0', OMP_NUM_THREADS: String(threads) },
+    });
+    if (p.status !== 0) throw new Error(`PyTorch peer failed: ${p.stderr.trim().split('\n').pop()}`);
+    return p.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PeerRow);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
