@@ -13,6 +13,7 @@
 
 #include "conv_geom.h"
 #include "fast_exp.h"
+#include "fma_peak.h"
 
 #define CHECK(env, call)                                              \
   if ((call) != napi_ok) {                                            \
@@ -988,6 +989,28 @@ static napi_value split_last(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// fmaPeak(iterations, reps) → { gflops, threads }: the machine's measured fp32 FMA peak (fma_peak.h).
+static napi_value fma_peak(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2], obj, v;
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int iters = 20000000, reps = 3;
+  if (argc >= 1 && !get_i32(env, a[0], &iters)) return NULL;
+  if (argc >= 2 && !get_i32(env, a[1], &reps)) return NULL;
+  if (iters < 1 || reps < 1) {
+    napi_throw_range_error(env, NULL, "fmaPeak: iterations and reps must be ≥ 1");
+    return NULL;
+  }
+  int threads = 1;
+  double g = fma_peak_gflops(iters, reps, &threads);
+  CHECK(env, napi_create_object(env, &obj));
+  CHECK(env, napi_create_double(env, g, &v));
+  CHECK(env, napi_set_named_property(env, obj, "gflops", v));
+  CHECK(env, napi_create_int32(env, threads, &v));
+  CHECK(env, napi_set_named_property(env, obj, "threads", v));
+  return obj;
+}
+
 static napi_value config(napi_env env, napi_callback_info info) {
   napi_value obj, v;
   CHECK(env, napi_create_object(env, &obj));
@@ -1017,6 +1040,7 @@ static napi_value config(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default, NULL},
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
       {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},

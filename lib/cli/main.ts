@@ -137,12 +137,16 @@ async function bench(args: string[]): Promise<void> {
     backends: values.backends?.split(',') ?? benchDefaults.backends,
     reps: intArg(values.reps, 'reps', benchDefaults.reps, 1),
   };
-  const { peak, rows } = await runBenchmark(cfg, (s) => console.error(s));
+  const { peak, fma, rows } = await runBenchmark(cfg, (s) => console.error(s));
   const { addon } = loadAddon();
   if (addon) console.log(`BLAS: ${addon.config().blas}; convolutions: ${addon.config().conv}`);
-  console.log(`sgemm peak (2048², this run): ${peak === null ? 'n/a' : `${peak.toFixed(1)} GFLOP/s`}`);
+  console.log(`sgemm (2048², OpenBLAS, this run): ${peak === null ? 'n/a' : `${peak.toFixed(1)} GFLOP/s`}`);
+  console.log(
+    `fp32 FMA peak (native FMA chains, this run): ${fma === null ? 'n/a' : `${fma.toFixed(1)} GFLOP/s`}`,
+  );
   console.log(formatBenchTable(rows));
-  for (const r of rows) console.log(JSON.stringify({ bench: 'sfd', peakGflops: peak, ...r }));
+  for (const r of rows)
+    console.log(JSON.stringify({ bench: 'sfd', sgemmGflops: peak, fmaPeakGflops: fma, ...r }));
   await peerComparison(rows, cfg.reps);
   if (addon) {
     const p = await lossCurveParity(['wasm', 'native'], 200);

@@ -20,6 +20,8 @@ export interface NativeAddon {
     c: Float32Array,
     ldc: number,
   ): void;
+  /** The machine's measured fp32 FMA peak: register-resident vector FMA chains on every OpenMP thread. */
+  fmaPeak(iterations?: number, reps?: number): { gflops: number; threads: number };
   /**
    * NHWC convolution (oneDNN, or GEMMs over the BLAS); kind 0 forward, 1 input gradient, 2 filter gradient
    * (see native/). A bias ([outC], forward only) is added to the output.
