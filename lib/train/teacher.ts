@@ -52,9 +52,9 @@ export const mnistTeacherUNet: UNetConfig = {
 
 export const teacherTrainDefaults: TeacherTrainConfig = {
   unet: mnistTeacherUNet,
-  steps: 7000,
+  steps: 20_000,
   batch: 64,
-  lr: 1e-3,
+  lr: 2e-3, // chosen by measurement: FID 42.3 vs 49.0 for 1e-3 at equal wall time (README, teacher candidates)
   warmupImages: 10_000,
   emaHalfLifeImages: 50_000,
   noise: edmNoiseLevels, // EDM's ln σ ~ N(−1.2, 1.2²)
