@@ -171,7 +171,7 @@ async function bench(args: string[]): Promise<void> {
  */
 async function peerComparison(rows: BenchRow[], reps: number): Promise<void> {
   const avail = peerAvailable();
-  if (!avail.ok) {
+  if (avail.ok === false) {
     console.log(`PyTorch peer: skipped (${avail.reason})`);
     return;
   }

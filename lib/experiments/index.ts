@@ -1,5 +1,7 @@
 export * from './benchmark';
+export * from './distilled';
 export * from './peerBench';
 export * from './quickstart';
 export * from './quickstartPlots';
+export * from './timestampTransfer';
 export * from './toySolve';

@@ -26,7 +26,7 @@ export function peerAvailable():
 
 function python(): string {
   const p = peerAvailable();
-  if (!p.ok) throw new Error(`PyTorch peer unavailable: ${p.reason}`);
+  if (p.ok === false) throw new Error(`PyTorch peer unavailable: ${p.reason}`);
   return p.python;
 }
 

@@ -7,7 +7,7 @@ describe('PyTorch peer of the benchmark (bench/peers/unet_torch.py)', function (
   this.timeout(120_000);
   it('computes the project’s UNet: same parameter count, same outputs from the project’s weights', async function () {
     const avail = peerAvailable();
-    if (!avail.ok) {
+    if (avail.ok === false) {
       console.log(`      skipped: ${avail.reason}`);
       this.skip();
     }
