@@ -3,5 +3,7 @@ export * from './distilled';
 export * from './peerBench';
 export * from './quickstart';
 export * from './quickstartPlots';
+export * from './rhoSweep';
+export * from './studentSamples';
 export * from './timestampTransfer';
 export * from './toySolve';
