@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadFeatureNet } from '../eval/featureNetFiles';
+import { quickFid } from '../eval/quickFid';
 import { teacherDir } from '../models/teachers';
 import { loadWeights } from '../models/weightsIO';
 import { trainingView } from '../plot/trainingView';
@@ -27,14 +29,29 @@ export interface DistilledStudent {
  */
 export async function distilled(
   cfg: SfdConfig,
-  opts: { teacher?: string; stage?: 1 | 2; label?: string; teacherNfe?: number } = {},
+  opts: {
+    teacher?: string;
+    stage?: 1 | 2;
+    label?: string;
+    teacherNfe?: number;
+    /** FID (quick, `evalN` samples, seed 0) every this many iterations, at each of the student's NFEs. */
+    evalEvery?: number;
+    evalN?: number;
+  } = {},
 ): Promise<DistilledStudent> {
   const teacher = opts.teacher ?? 'mnist';
   const tdir = teacherDir(teacher);
   const sha = loadWeights<object>(join(tdir, 'model.json'));
   const teacherSha = sha.sha256;
   for (const t of sha.tensors.values()) t.dispose();
-  const key = canonicalJson({ cfg, stage: opts.stage ?? 1, teacherSha, teacherNfe: opts.teacherNfe ?? null });
+  const evalSpec = opts.evalEvery ? { every: opts.evalEvery, n: opts.evalN ?? 500 } : null;
+  const key = canonicalJson({
+    cfg,
+    stage: opts.stage ?? 1,
+    teacherSha,
+    teacherNfe: opts.teacherNfe ?? null,
+    eval: evalSpec,
+  });
   const id = createHash('sha256').update(key).digest('hex').slice(0, 20);
   const dir = join(repoRoot(), '.cache', 'students', id);
   const retrain = ['1', 'true'].includes(process.env.SFD_RETRAIN ?? '');
@@ -50,24 +67,49 @@ export async function distilled(
   }
   rmSync(dir, { recursive: true, force: true });
   const view = trainingView(opts.label ?? `distil ${cfg.nfes.join(',')}`);
-  const r = await trainSfd({
-    config: cfg,
-    teacher: opts.stage === 2 ? teacher : tdir,
-    out: dir,
-    stage: opts.stage,
-    teacherNfe: opts.teacherNfe,
-    targets: targetCache().targets,
-    onProgress: (p) => {
-      const trained = p.last.stepLosses.filter((_, j) => !(cfg.afs && j === 0));
-      view({
-        iteration: p.iteration,
-        iterations: p.iterations,
-        seconds: p.seconds,
-        loss: trained.reduce((a, b) => a + b, 0) / Math.max(trained.length, 1),
-      });
-    },
-    card: { experimentKey: JSON.parse(key) },
-  });
+  const fnet = evalSpec ? loadFeatureNet() : null;
+  let lastFid: number | undefined;
+  let r: Awaited<ReturnType<typeof trainSfd>>;
+  try {
+    r = await trainSfd({
+      evalEvery: evalSpec?.every,
+      evaluate: fnet
+        ? (s) =>
+            quickFid(
+              s.denoise,
+              [28, 28, 1],
+              s.sampling,
+              (evalSpec as { n: number }).n,
+              0,
+              fnet.net,
+              fnet.sha256,
+            )
+        : undefined,
+      onEval: (e) => {
+        lastFid = e.fid;
+      },
+      config: cfg,
+      teacher: opts.stage === 2 ? teacher : tdir,
+      out: dir,
+      stage: opts.stage,
+      teacherNfe: opts.teacherNfe,
+      targets: targetCache().targets,
+      onProgress: (p) => {
+        const trained = p.last.stepLosses.filter((_, j) => !(cfg.afs && j === 0));
+        view({
+          iteration: p.iteration,
+          iterations: p.iterations,
+          seconds: p.seconds,
+          loss: trained.reduce((a, b) => a + b, 0) / Math.max(trained.length, 1),
+          fid: lastFid,
+        });
+        lastFid = undefined;
+      },
+      card: { experimentKey: JSON.parse(key) },
+    });
+  } finally {
+    fnet?.net.dispose();
+  }
   const f = read();
   for (const t of f.tensors.values()) t.dispose();
   return { dir, trained: true, seconds: r.seconds, card: f.meta };

@@ -1,5 +1,7 @@
 export * from './benchmark';
+export * from './conditioning';
 export * from './distilled';
+export * from './lossAblation';
 export * from './peerBench';
 export * from './quickstart';
 export * from './quickstartPlots';
@@ -7,3 +9,4 @@ export * from './rhoSweep';
 export * from './studentSamples';
 export * from './timestampTransfer';
 export * from './toySolve';
+export * from './variants';
