@@ -1,5 +1,6 @@
 export * from './benchmark';
 export * from './conditioning';
+export * from './designAblations';
 export * from './distilled';
 export * from './lossAblation';
 export * from './peerBench';
