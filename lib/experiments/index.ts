@@ -3,6 +3,7 @@ export * from './conditioning';
 export * from './designAblations';
 export * from './distilled';
 export * from './lossAblation';
+export * from './mainResults';
 export * from './peerBench';
 export * from './quickstart';
 export * from './quickstartPlots';

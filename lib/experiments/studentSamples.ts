@@ -1,5 +1,6 @@
 import { edmImageSchedule, sampleImages } from '../diffusion/sampleImages';
 import type { ScheduleConfig } from '../diffusion/schedules';
+import { evaluateImages, type SampleMetrics } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
 import { loadImageTeacher } from '../models/teachers';
@@ -44,6 +45,25 @@ export function samplerFid(choice: SamplerChoice, n: number, seed = 0): number {
   const f = loadFeatureNet();
   try {
     return quickFid(s.denoise, s.m.shape, s.sampling, n, seed, f.net, f.sha256);
+  } finally {
+    f.net.dispose();
+    s.m.unet.dispose();
+  }
+}
+
+/** FID with precision, recall, density, coverage and classifier confidence (lib/eval) of n samples. */
+export function samplerMetrics(
+  choice: SamplerChoice,
+  n: number,
+  seed = 0,
+): SampleMetrics & { seconds: number } {
+  const s = samplerOf(choice);
+  const f = loadFeatureNet();
+  try {
+    const t0 = performance.now();
+    const r = sampleImages(s.denoise, s.m.shape, n, seed, s.sampling);
+    const seconds = (performance.now() - t0) / 1000;
+    return { ...evaluateImages(r.pixels, n, f.net, f.sha256), seconds };
   } finally {
     f.net.dispose();
     s.m.unet.dispose();
