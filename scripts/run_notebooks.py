@@ -27,6 +27,15 @@ def indent(text):
     return "    " + text.rstrip().replace("\n", "\n    ")
 
 
+def figures_since(t0):
+    """Figure files written since t0 (figures/, or .cache/figures-fast/ under FAST=1)."""
+    fast = os.environ.get("FAST", "").lower() in ("1", "true", "yes")
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".cache/figures-fast" if fast else "figures")
+    if not os.path.isdir(d):
+        return 0
+    return sum(1 for f in os.listdir(d) if os.path.getmtime(os.path.join(d, f)) >= t0)
+
+
 def run(path, timeout, write):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="tslab", allow_errors=False,
@@ -52,7 +61,7 @@ def run(path, timeout, write):
     dt = time.time() - t0
     if error is None and failing is None:
         print(f"ok   {path} ({dt:.1f}s)", flush=True)
-        return True
+        return True, dt, figures_since(t0)
     print(f"FAIL {path} ({dt:.1f}s)")
     if failing:
         i, c, kind = failing
@@ -61,7 +70,7 @@ def run(path, timeout, write):
     else:
         print(indent(str(error)[:3000]))
     sys.stdout.flush()
-    return False
+    return False, dt, figures_since(t0)
 
 
 def main():
@@ -71,8 +80,14 @@ def main():
     ap.add_argument("--summary", help="also write the counts as JSON to this file")
     ap.add_argument("notebooks", nargs="+")
     a = ap.parse_args()
-    results = [run(p, a.timeout, a.write) for p in a.notebooks]
+    runs = [(p, *run(p, a.timeout, a.write)) for p in a.notebooks]
+    results = [r[1] for r in runs]
     passed = sum(results)
+    width = max(len(p) for p in a.notebooks)
+    print(f"\n{'notebook'.ljust(width)}  result  seconds  figures written")
+    for p, ok, dt, figs in runs:
+        print(f"{p.ljust(width)}  {'ok' if ok else 'FAIL':6}  {dt:7.1f}  {figs:15d}")
+    print(f"{'total'.ljust(width)}          {sum(r[2] for r in runs):7.1f}  {sum(r[3] for r in runs):15d}\n")
     if a.summary:
         os.makedirs(os.path.dirname(a.summary), exist_ok=True)
         with open(a.summary, "w") as f:
