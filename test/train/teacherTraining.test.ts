@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { teacherConfigFromArgs } from '../../lib/cli/trainTeacher';
 import { loadMnist, type MnistSet, mnistEpoch, mnistStepBatch } from '../../lib/data/mnist';
 import { edmPrecond } from '../../lib/diffusion/precond';
 import { loadUNet } from '../../lib/models/unetFiles';
@@ -26,6 +27,7 @@ import {
   teacherTrainDefaults,
   trainTeacher,
 } from '../../lib/train/teacher';
+import { canonicalJson } from '../../lib/util/canonicalJson';
 import { assertClose, randn } from '../helpers';
 
 function loadUNetSha(d: string): string {
@@ -248,6 +250,23 @@ describe('EDM teacher training', function () {
       trainTeacher({ config: { ...tiny, steps: 6 }, out: straight, data, resume: true, resumeFrom: src }),
       /already holds a model or run/,
     );
+  });
+
+  it('the shipped teacher: `sfd train-teacher` with no options is its configuration, and its checkpoint continues it', async () => {
+    const shipped = join(repoRoot(), 'data', 'teacher-mnist');
+    const card = JSON.parse(readFileSync(join(shipped, 'model.json'), 'utf8'));
+    assert.equal(canonicalJson(teacherConfigFromArgs({})), canonicalJson(card.training));
+    const ck = JSON.parse(readFileSync(join(shipped, 'checkpoint', 'checkpoint.json'), 'utf8'));
+    assert.equal(ck.step, card.steps, 'the checkpoint is the final state');
+    // one more step from the shipped checkpoint, into a new directory (full MNIST train: the run's data)
+    const r = await trainTeacher({
+      config: { ...card.training, steps: card.steps + 1 },
+      out: join(dir, 'more'),
+      resume: true,
+      resumeFrom: shipped,
+    });
+    assert.equal(r.step, card.steps + 1);
+    assert.equal(r.losses.at(-1)?.step, card.steps + 1);
   });
 
   it('never writes into the shipped teacher: resuming it in place is refused with the way to continue it', async () => {
