@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { solverByName } from '../diffusion/solvers/registry';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
+import { loadImageTeacher } from '../models/teachers';
 import { describeBackend, initBackend } from '../runtime/backend';
 import { SFD_LOSSES, type SfdConfig, STEP_CONDITIONS, sfdDefaults } from '../sfd/config';
 import { officialCommand } from '../sfd/officialCommand';
+import { type StudentCardSfd, stage2Config } from '../sfd/stage2';
 import { targetCache } from '../sfd/targetCache';
 import { trainSfd } from '../sfd/train';
 import { progressBar } from '../util/progress';
@@ -69,8 +71,15 @@ export function distillConfigFromArgs(v: Values): SfdConfig {
     throw new RangeError('give --nfe or --variable, not both');
   if (v.stage2 && (v.rho ?? v['t-min'] ?? v['t-max']) !== undefined)
     throw new RangeError("stage 2 uses its stage-1 teacher's schedule: drop --rho, --t-min and --t-max");
-  if (v.stage2 && v.cond !== undefined)
-    throw new RangeError("stage 2 keeps its stage-1 teacher's condition: drop --cond");
+  if (v.stage2) {
+    const fixed = (['cond', 'k', 'teacher-solver', 'no-threshold', 'teacher'] as const).filter(
+      (k) => v[k] !== undefined,
+    );
+    if (fixed.length)
+      throw new RangeError(
+        `stage 2 takes its teacher (--from), grid, K, solver and condition from the stage-1 student: drop --${fixed.join(', --')}`,
+      );
+  }
   const nfes =
     v.variable !== undefined
       ? intListArg(v.variable, 'variable', [], 1)
@@ -120,7 +129,15 @@ export async function distillCommand(args: string[]): Promise<void> {
     throw new RangeError('--stage2 needs --from STAGE1_DIR (a 5-NFE SFD or an SFD-v student)');
   if (!v.stage2 && v.from) throw new RangeError('--from goes with --stage2 (stage 1 distils --teacher)');
   if (v['official-command']) {
-    const o = officialCommand(cfg, { stage, modelPath: v.from });
+    // stage 2's K, teacher and condition come from the stage-1 student's card
+    let resolved = cfg;
+    if (v.stage2 && v.from) {
+      const t = loadImageTeacher(v.from);
+      t.unet.dispose();
+      const nfe = v['teacher-nfe'] === undefined ? undefined : intArg(v['teacher-nfe'], 'teacher-nfe', 5, 1);
+      resolved = stage2Config(t.card.sfd as StudentCardSfd | undefined, v.from, cfg, nfe);
+    }
+    const o = officialCommand(resolved, { stage, modelPath: v.from });
     console.log(o.command);
     for (const u of o.unmatched) console.log(`# no official counterpart: ${u}`);
     return;

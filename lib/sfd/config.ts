@@ -103,6 +103,9 @@ export function checkSfdConfig(c: SfdConfig): void {
       throw new RangeError(`a teacher with AFS needs at least 2 steps, got K·(N−1) = ${c.k * (n - 1)}`);
   }
   if (c.onlySteps) {
+    if (c.onlySteps.length === 0)
+      throw new RangeError('only-steps: no step to fine-tune (give at least one)');
+    // SFD-v: a step index must exist on every drawn grid, so the smallest N bounds it
     const maxSteps = Math.min(...c.nfes.map((nfe) => studentTimestamps(nfe, c.afs) - 1));
     for (const j of c.onlySteps) {
       if (!Number.isInteger(j) || j < 0 || j >= maxSteps)

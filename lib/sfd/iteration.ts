@@ -30,6 +30,7 @@ export interface SfdIterationResult {
   stepLosses: number[];
   /** Adam updates made (one per trained student step). */
   updates: number;
+  /** Teacher denoiser calls made this iteration (0 when the targets came from the cache). */
   teacherCalls: number;
   studentCalls: number;
   /** Gradient elements replaced because they were NaN or ±∞. */
@@ -83,8 +84,14 @@ export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): Sf
   const student = countCalls(ctx.student.denoise);
   const s: Student = { denoise: student.denoise, weights: ctx.student.weights };
   const solve = () => teacherTargets(teacher.denoise, xT, plan.grid, teacherRunOf(cfg));
-  const targets =
-    ctx.targets && ctx.teacherId ? ctx.targets(targetKey(ctx, ctx.teacherId, plan), solve) : solve();
+  let targets: tf.Tensor[];
+  try {
+    targets =
+      ctx.targets && ctx.teacherId ? ctx.targets(targetKey(ctx, ctx.teacherId, plan), solve) : solve();
+  } catch (e) {
+    xT.dispose();
+    throw e;
+  }
   const losses: tf.Scalar[] = [];
   let updates = 0;
   let nonFinite = 0;

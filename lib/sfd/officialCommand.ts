@@ -42,6 +42,10 @@ export function officialCommand(
   if (cfg.nfes.length > 1 && cfg.nfes.join() !== '2,3,4,5')
     unmatched.push(`NFE list ${cfg.nfes.join(',')} (the official loop always draws 2, 3, 4, 5)`);
   if (cfg.condition === 'tnext') unmatched.push('tnext-cond (the official code conditions on N only)');
+  if (cfg.nfes.length === 1 && cfg.condition !== 'none' && opts.stage !== 2)
+    unmatched.push(
+      `a step-conditioned student for NFE ${nfe} alone (official --use_step_condition draws NFE 2, 3, 4, 5 every iteration)`,
+    );
   if (cfg.loss !== 'l1' && !(opts.stage === 2 && cfg.loss === 'l1+lpips'))
     unmatched.push(`loss ${cfg.loss} (official: L1 in stage 1, L1 + LPIPS in stage 2)`);
   if (!cfg.teacherThreshold && solver.name === 'dpmpp')

@@ -33,9 +33,9 @@ export function stage2Config(
   const nT = studentTimestamps(nfeT, s.afs);
   const n = studentTimestamps(cfg.nfes[0], cfg.afs);
   const k = (nT - 1) / (n - 1);
-  if (!Number.isInteger(k) || k < 1)
+  if (!Number.isInteger(k) || k < 2)
     throw new RangeError(
-      `stage 2: the teacher's ${nT}-point grid does not contain the student's ${n}-point grid ((${nT}−1)/(${n}−1) is not an integer)`,
+      `stage 2: the teacher's ${nT}-point grid must contain the student's ${n}-point grid with K = (${nT}−1)/(${n}−1) an integer ≥ 2`,
     );
   return {
     ...cfg,

@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { loadWeights, saveWeightsSync } from '../models/weightsIO';
 import { repoRoot } from '../runtime/paths';
 import { canonicalJson } from '../util/canonicalJson';
 
 /** Everything that determines an iteration's teacher states (so equal keys mean equal targets). */
+/**
+ * Bumped whenever what produces teacher states changes (solvers, thresholding, AFS, noise streams), so
+ * entries written by older code are never served.
+ */
+export const TARGET_CACHE_VERSION = 1;
+
 export interface TargetKey {
   teacherSha256: string;
   solver: string;
@@ -70,18 +76,21 @@ export function targetCache(opts: { dir?: string; maxBytes?: number } = {}): {
     }
   };
   const targets: TargetSource = (key, solve) => {
-    const id = createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 32);
+    const full = { ...key, version: TARGET_CACHE_VERSION, backend: tf.getBackend() };
+    const id = createHash('sha256').update(canonicalJson(full)).digest('hex').slice(0, 32);
     const json = join(dir, `${id}.json`);
     if (existsSync(json)) {
+      let f: ReturnType<typeof loadWeights<{ key: object }>> | null = null;
       try {
-        const f = loadWeights<{ key: TargetKey }>(json);
-        if (canonicalJson(f.meta.key) !== canonicalJson(key)) throw new Error('key mismatch');
-        const out = Array.from({ length: f.tensors.size }, (_, j) => f.tensors.get(`t${j}`) as tf.Tensor);
+        f = loadWeights<{ key: object }>(json);
+        if (canonicalJson(f.meta.key) !== canonicalJson(full)) throw new Error('key mismatch');
+        const out = Array.from({ length: f.tensors.size }, (_, j) => f?.tensors.get(`t${j}`) as tf.Tensor);
         if (out.some((t) => !t || t.shape.join() !== [key.batch, ...key.shape].join()))
           throw new Error('bad shapes');
         stats.hits++;
         return out;
       } catch {
+        if (f) tf.dispose([...f.tensors.values()]);
         stats.corrupt++;
       }
     }
@@ -90,7 +99,7 @@ export function targetCache(opts: { dir?: string; maxBytes?: number } = {}): {
     usage();
     const m = new Map(out.map((t, j) => [`t${j}`, t]));
     try {
-      const { bytes } = saveWeightsSync(json, `${id}.bin`, m, { format: 'sfd-teacher-targets', key });
+      const { bytes } = saveWeightsSync(json, `${id}.bin`, m, { format: 'sfd-teacher-targets', key: full });
       total = (total as number) + bytes + 1024;
       if ((total as number) > maxBytes) evict();
     } catch {

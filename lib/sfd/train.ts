@@ -5,7 +5,7 @@ import { loadImageTeacher } from '../models/teachers';
 import { saveUNet } from '../models/unetFiles';
 import { Adam } from '../train/adam';
 import { checkpointJson, readCheckpoint, restoreGroup, writeCheckpoint } from '../train/checkpoint';
-import { learningRateAt } from '../train/lrSchedule';
+import { dropStep, learningRateAt } from '../train/lrSchedule';
 import { canonicalJson } from '../util/canonicalJson';
 import { ensureModelOutDir } from '../util/outputs';
 import { conditionedDenoiser } from './conditioned';
@@ -163,6 +163,16 @@ export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
           throw new Error(
             `--resume: ${ckPath} was distilled from another teacher (sha256 ${ck.meta.teacherSha256})`,
           );
+        // the learning-rate drop sits at a fraction of --iterations: changing it must not move a drop the run
+        // has already reached (or un-drop the rate)
+        for (const d of cfg.lr.drops) {
+          const was = dropStep(d, ck.meta.config.iterations);
+          const now = dropStep(d, cfg.iterations);
+          if (was !== now && Math.min(was, now) <= ck.meta.step)
+            throw new Error(
+              `--resume: --iterations ${cfg.iterations} would move the learning-rate drop from iteration ${was} to ${now}, which this run (at ${ck.meta.step}) has already passed`,
+            );
+        }
         restoreGroup(ck, 'model', student.weights, ckPath);
         adam.restore(ck.groups.adam ?? new Map(), ck.meta.adamStep);
         it = ck.meta.step;
@@ -216,7 +226,7 @@ export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
       };
       if (r.stepLosses.some((l) => !Number.isFinite(l)))
         throw new Error(
-          `distillation diverged: loss ${r.stepLosses.join(', ')} at iteration ${it}; the last checkpoint in ${opts.out}/checkpoint is intact`,
+          `distillation diverged: loss ${r.stepLosses.join(', ')} at iteration ${it}; ${it >= cfg.checkpointEvery || opts.resume ? `the last checkpoint in ${opts.out}/checkpoint is intact` : 'no checkpoint was written yet'}`,
         );
       log.push(point);
       it++;

@@ -8,7 +8,10 @@ export interface LrSchedule {
   lr: number;
   /** Linear warm-up over this many images (0: none). */
   warmupImages: number;
-  /** Multiply by `factor` once `atFraction` of the run's images have been consumed (before the step). */
+  /**
+   * Multiply by `factor` from the step after the one during which `atFraction` of the run's images had been
+   * consumed (the official SFD loop checks its counter, not yet updated, at the end of each iteration).
+   */
   drops: { atFraction: number; factor: number }[];
 }
 
@@ -22,6 +25,11 @@ export interface LrPoint {
   steps: number;
 }
 
+/** The first step that runs at the dropped rate of `drop` in a run of `steps` steps. */
+export function dropStep(drop: { atFraction: number }, steps: number): number {
+  return Math.ceil(drop.atFraction * steps) + 1;
+}
+
 export function checkLrSchedule(s: LrSchedule): void {
   if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new RangeError(`learning rate must be > 0, got ${s.lr}`);
   if (!(s.warmupImages >= 0)) throw new RangeError(`warm-up must be ≥ 0 images, got ${s.warmupImages}`);
@@ -33,14 +41,15 @@ export function checkLrSchedule(s: LrSchedule): void {
 }
 
 /**
- * The rate of one step: warm-up counts the images including this step's (EDM), a drop applies once the
- * images consumed before this step reach its fraction of the run (the official SFD loop checks before
- * it updates its counter).
+ * The rate of one step: warm-up counts the images including this step's (EDM); a drop applies from step
+ * s + 1 on, where s is the first step whose images consumed before it (s·batch) reach the drop's fraction of
+ * the run: the official SFD loop runs iteration s, then compares its not-yet-updated counter s·batch.
  */
 export function learningRateAt(s: LrSchedule, p: LrPoint): number {
   const warm = s.warmupImages > 0 ? Math.min(1, ((p.step + 1) * p.batch) / s.warmupImages) : 1;
   let lr = s.lr * warm;
-  const consumed = p.step * p.batch;
-  for (const d of s.drops) if (consumed >= d.atFraction * p.steps * p.batch) lr *= d.factor;
+  const checkedBefore = (p.step - 1) * p.batch; // the counter the previous step's end-of-iteration check saw
+  for (const d of s.drops)
+    if (p.step >= 1 && checkedBefore >= d.atFraction * p.steps * p.batch) lr *= d.factor;
   return lr;
 }

@@ -40,7 +40,7 @@ export function ensureModelOutDir(
   opts: { resuming?: boolean; allowShipped?: boolean; flag?: string } = {},
 ): void {
   const flag = opts.flag ?? '--out';
-  if (isShipped(dir) && !opts.allowShipped && holdsModel(dir))
+  if (isShipped(dir) && !opts.allowShipped)
     throw new Error(
       `${flag} ${dir} is shipped with the project and is never written to; choose another ${flag}`,
     );

@@ -8,7 +8,9 @@ import { createUNet } from '../../lib/models/unet';
 import { loadUNet, saveUNet } from '../../lib/models/unetFiles';
 import { checkSfdConfig, type SfdConfig, sfdDefaults } from '../../lib/sfd/config';
 import { sfdIteration } from '../../lib/sfd/iteration';
+import { officialCommand } from '../../lib/sfd/officialCommand';
 import { studentSampler } from '../../lib/sfd/sampleStudent';
+import { stage2Config } from '../../lib/sfd/stage2';
 import { loadTeacherAndStudent } from '../../lib/sfd/student';
 import { trainSfd } from '../../lib/sfd/train';
 import { Adam } from '../../lib/train/adam';
@@ -108,6 +110,17 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
       trainSfd({ config: { ...tiny, k: 3 }, teacher: teacherDir, out: resumed, resume: true }),
       /different configuration/,
     );
+    // the run is past the learning-rate drop (iteration 3 of 4): moving it by changing --iterations is refused
+    await trainSfd({ config: tiny, teacher: teacherDir, out: join(dir, 'r3'), stopAt: 3 });
+    await assert.rejects(
+      trainSfd({
+        config: { ...tiny, iterations: 8 },
+        teacher: teacherDir,
+        out: join(dir, 'r3'),
+        resume: true,
+      }),
+      /would move the learning-rate drop from iteration 3 to 5, which this run \(at 3\) has already passed/,
+    );
     const r = await trainSfd({ config: tiny, teacher: teacherDir, out: resumed, resume: true });
     assert.equal(r.iterations, 4);
     const a = loadUNet(straight);
@@ -155,6 +168,10 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
       stage: 2,
     });
     assert.equal(s2.config.k, 3);
+    // its official command runs the 5-NFE teacher on a 7-point grid: --M=2 (K = 3)
+    const card = JSON.parse(readFileSync(join(dir, 'v-step', 'model.json'), 'utf8'));
+    const oc = officialCommand(stage2Config(card.sfd, 'v-step', { ...tiny, nfes: [1] }), { stage: 2 });
+    assert.match(oc.command, /--num_steps=3 --M=2 --sampler_tea=euler .*--is_second_stage=True/);
     assert.equal(s2.config.teacherSolver, 'euler');
     assert.equal(s2.config.condition, 'step');
     await assert.rejects(

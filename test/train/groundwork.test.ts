@@ -9,7 +9,7 @@ import { assignWeights } from '../../lib/models/weightsIO';
 import { Adam } from '../../lib/train/adam';
 import { checkpointJson, readCheckpoint, restoreGroup, writeCheckpoint } from '../../lib/train/checkpoint';
 import { Ema } from '../../lib/train/ema';
-import { learningRateAt } from '../../lib/train/lrSchedule';
+import { dropStep, learningRateAt } from '../../lib/train/lrSchedule';
 import { namedGrads } from '../../lib/train/namedGrads';
 import { assertClose } from '../helpers';
 
@@ -65,12 +65,18 @@ describe('training groundwork', () => {
       1e-12,
     );
     const sfd = { lr: 2e-4, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] };
-    // 10 iterations: iterations 0–4 consumed < half before they run, 5–9 at least half
+    // 10 iterations (official loop): iteration 5 runs at the full rate, then its end-of-iteration check sees
+    // 5·16 = half of the trajectories consumed, so iterations 6–9 run at the dropped rate
     assertClose(
       Array.from({ length: 10 }, (_, step) => learningRateAt(sfd, { step, batch: 16, steps: 10 })),
-      [2e-4, 2e-4, 2e-4, 2e-4, 2e-4, 2e-5, 2e-5, 2e-5, 2e-5, 2e-5],
+      [2e-4, 2e-4, 2e-4, 2e-4, 2e-4, 2e-4, 2e-5, 2e-5, 2e-5, 2e-5],
       1e-15,
     );
+    assert.equal(dropStep(sfd.drops[0], 10), 6);
+    // 1563 iterations at batch 128 (the paper's SFD run): the first reduced iteration is 783 (0-based)
+    const paper = (step: number) => learningRateAt(sfd, { step, batch: 128, steps: 1563 });
+    assert.deepEqual([paper(782), paper(783)], [2e-4, 2e-5]);
+    assert.equal(dropStep(sfd.drops[0], 1563), 783);
   });
 
   it('building and disposing a UNet, a feature net, an Adam and an EMA leaves tf.memory().numTensors unchanged', () => {
