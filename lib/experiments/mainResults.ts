@@ -136,9 +136,8 @@ export async function mainResults(overrides: Partial<MainResultsConfig> = {}) {
     for (const nfe of feasibleNfes(solverByName(solver), false, 2, c.maxTeacherNfe))
       add(solverByName(solver).label, 'teacher solver', nfe, { model: c.teacher, solver, nfe });
   add('Heun, 36 NFE', 'many-step teacher', 36, { model: c.teacher, solver: 'heun', nfe: 36 });
-  c.nfes.forEach((nfe, i) =>
-    add('SFD', 'SFD', nfe, { model: sfdRuns[i].dir, nfe }, sfdRuns[i].seconds, sfdRuns[i].dir),
-  );
+  for (const [i, nfe] of c.nfes.entries())
+    add('SFD', 'SFD', nfe, { model: sfdRuns[i].dir, nfe }, sfdRuns[i].seconds, sfdRuns[i].dir);
   for (const nfe of c.nfes) add('SFD-v', 'SFD-v', nfe, { model: vRun.dir, nfe }, vRun.seconds, vRun.dir);
   add('SFD two-stage', 'SFD two-stage', 1, { model: s2.dir, nfe: 1 }, vRun.seconds + s2.seconds, s2.dir);
   return { config: c, rows, students: [...sfdRuns, vRun, s2] };

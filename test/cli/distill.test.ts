@@ -55,7 +55,7 @@ describe('sfd distill, and sampling a student as it was trained', function () {
     r = sfd(['distill', '--out', out, ...small]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /already holds a model or run/);
-    r = sfd(['distill', '--stage2', '--from', 'mnist', '--out', join(dir, 'x'), ...small]);
+    r = sfd(['distill', '--stage2', '--from', 'mnist', '--out', join(dir, 'x'), '--iterations', '1']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /stage 2 distils a stage-1 SFD or SFD-v student/);
     assert.ok(!existsSync(join(dir, 'x', 'model.json')));
@@ -85,6 +85,7 @@ describe('sfd distill, and sampling a student as it was trained', function () {
       [['--cond', 'sideways'], /--cond must be one of none, step, tnext/],
       [['--k', '0'], /--k must be a positive integer/],
       [['--stage2'], /--stage2 needs --from/],
+      [['--stage2', '--from', 'x', '--k', '3'], /stage 2 takes its teacher .* drop --k/],
       [['--teacher-solver', 'rk9'], /unknown solver 'rk9'/],
       [['--only-steps', '0'], /analytical first step/],
     ] as [string[], RegExp][]) {
