@@ -1,8 +1,8 @@
-type Bundle = Record<string, unknown>;
-type Writer = (msg: { data: Bundle; metadata: Bundle; transient: Bundle }, update: boolean) => void;
+export type Bundle = Record<string, unknown>;
+export type Writer = (msg: { data: Bundle; metadata: Bundle; transient: Bundle }, update: boolean) => void;
 
 /** tslab's internal display writer, when running inside a tslab kernel; null elsewhere (tests, CLI). */
-function writer(): Writer | null {
+export function writer(): Writer | null {
   // The kernel defines __tslab__; checking first avoids loading tslab's compiler outside a notebook.
   if (!(globalThis as { __tslab__?: unknown }).__tslab__) return null;
   try {

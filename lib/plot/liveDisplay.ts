@@ -1,16 +1,5 @@
 import { randomUUID } from 'node:crypto';
-
-type Bundle = Record<string, unknown>;
-type Writer = (msg: { data: Bundle; metadata: Bundle; transient: Bundle }, update: boolean) => void;
-
-function writer(): Writer | null {
-  if (!(globalThis as { __tslab__?: unknown }).__tslab__) return null;
-  try {
-    return require('tslab/dist/jupyter').lastWriteDisplayData ?? null;
-  } catch {
-    return null;
-  }
-}
+import { type Bundle, writer } from './display';
 
 /**
  * One notebook output that is replaced in place (Jupyter's display_id / update_display_data): live views
