@@ -4,7 +4,7 @@ import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
 import { loadImageTeacher } from '../models/teachers';
 import { describeBackend, initBackend } from '../runtime/backend';
-import { SFD_LOSSES, type SfdConfig, STEP_CONDITIONS, sfdDefaults } from '../sfd/config';
+import { SFD_LOSSES, type SfdConfig, STEP_CONDITIONS, sfdDefaults, stage2Defaults } from '../sfd/config';
 import { officialCommand } from '../sfd/officialCommand';
 import { type StudentCardSfd, stage2Config } from '../sfd/stage2';
 import { targetCache } from '../sfd/targetCache';
@@ -56,13 +56,6 @@ const OPTIONS = {
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-
-/** Stage 2's defaults where the official recipe differs from stage 1 (spec §5): 1 NFE, L1 + LPIPS, lr 5e-4. */
-export const stage2Defaults: Partial<SfdConfig> = {
-  nfes: [1],
-  loss: 'l1+lpips',
-  lr: { lr: 5e-4, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] },
-};
 
 /** The run's configuration from flags: the paper's defaults (stage 2's for --stage2) with each flag applied. */
 export function distillConfigFromArgs(v: Values): SfdConfig {

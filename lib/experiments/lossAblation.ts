@@ -1,5 +1,5 @@
 import { scale } from '../runtime/profile';
-import { type SfdConfig, sfdDefaults } from '../sfd/config';
+import { type SfdConfig, sfdDefaults, stage2Defaults } from '../sfd/config';
 import { runVariants, type Variant, type VariantResult } from './variants';
 
 export interface LossAblationConfig {
@@ -29,12 +29,7 @@ export const lossAblationDefaults: LossAblationConfig = {
 export function lossAblationVariants(c: LossAblationConfig = lossAblationDefaults): Variant[] {
   const base = { ...sfdDefaults, iterations: c.iterations, batch: c.batch };
   const one = (loss: SfdConfig['loss']): SfdConfig => ({ ...base, nfes: [1], loss });
-  const stage2 = (loss: SfdConfig['loss']): SfdConfig => ({
-    ...base,
-    nfes: [1],
-    loss,
-    lr: { ...base.lr, lr: 5e-4 },
-  });
+  const stage2 = (loss: SfdConfig['loss']): SfdConfig => ({ ...base, ...stage2Defaults, loss });
   return [
     { name: 'single-stage, L1', cfg: one('l1') },
     { name: 'single-stage, L1 + LPIPS', cfg: one('l1+lpips') },

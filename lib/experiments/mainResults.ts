@@ -4,7 +4,7 @@ import { feasibleNfes, solverByName } from '../diffusion/solvers/registry';
 import { lineChart, type Series } from '../plot/lineChart';
 import { repoRoot } from '../runtime/paths';
 import { scale } from '../runtime/profile';
-import { type SfdConfig, sfdDefaults } from '../sfd/config';
+import { type SfdConfig, sfdDefaults, stage2Defaults } from '../sfd/config';
 import type { SfdEvalPoint } from '../sfd/train';
 import { distilled } from './distilled';
 import { samplerMetrics } from './studentSamples';
@@ -105,7 +105,7 @@ export async function mainResults(overrides: Partial<MainResultsConfig> = {}) {
   // two-stage: from the largest-NFE SFD-v student (its 7-point grid when 5 is in the list), as the paper's Fig. 1
   const s2 = await student(
     'sfd-two-stage-nfe1',
-    { ...base, nfes: [1], loss: 'l1+lpips', lr: { ...base.lr, lr: 5e-4 }, iterations: c.stage2Iterations },
+    { ...base, ...stage2Defaults, iterations: c.stage2Iterations },
     { teacher: vRun.dir, stage: 2, evalEvery: c.evalEvery, evalN: c.evalN },
   );
   const rows: MainRow[] = [];

@@ -64,6 +64,16 @@ export const sfdDefaults: SfdConfig = {
   checkpointEvery: 50,
 };
 
+/**
+ * Stage 2's defaults where the official recipe differs from stage 1 (spec §5): 1 NFE, L1 + LPIPS-style on the
+ * last step, lr 5e-4 (the official stage-2 rate, 10× its stage-1 rate; not swept here).
+ */
+export const stage2Defaults: Pick<SfdConfig, 'nfes' | 'loss' | 'lr'> = {
+  nfes: [1],
+  loss: 'l1+lpips',
+  lr: { lr: 5e-4, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] },
+};
+
 /** N, the number of student timestamps (official num_steps), for an NFE: NFE + 1, one more with AFS. */
 export function studentTimestamps(nfe: number, afs: boolean): number {
   return nfe + 1 + (afs ? 1 : 0);
