@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every notebook with the tslab kernel registered inside the repo.
 #   --fast   small profile (FAST=1), outputs not saved, figures to .cache/figures-fast (tests, CI)
-#   --write  full profile, outputs saved into the notebooks, figures regenerated in figures/
+#   --write  full profile, outputs saved into the notebooks, figures regenerated in figures/, with the
+#            gallery figures/index.html
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JUPYTER_PATH="$PWD/.jupyter/share/jupyter"
@@ -17,4 +18,6 @@ case "$mode" in
 esac
 shift
 if [ $# -eq 0 ]; then set -- notebooks/*.ipynb; fi
-exec /usr/bin/python3 scripts/run_notebooks.py "${args[@]}" "$@"
+/usr/bin/python3 scripts/run_notebooks.py "${args[@]}" "$@"
+# the offline gallery of what the run wrote (figures/index.html; the fast run's in .cache/figures-fast/)
+if [ "$mode" = --fast ]; then node bin/sfd.js gallery --dir .cache/figures-fast; else node bin/sfd.js gallery; fi

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel fonts-dejavu-core libopenblas-dev
-  libdnnl-dev python3-numpy python3-scipy) # numpy/scipy: the independent oracle of the metric tests
+  libdnnl-dev python3-numpy python3-scipy chromium) # numpy/scipy: the metric tests' oracle; chromium: the gallery test
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

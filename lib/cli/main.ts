@@ -19,6 +19,7 @@ import { mnistTeacherUNet } from '../train/teacher';
 import { ensureWritableFile } from '../util/outputs';
 import { intArg, numArg, positiveArg, seedArg } from './args';
 import { DISTILL_HELP, distillCommand } from './distill';
+import { GALLERY_HELP, galleryCommand } from './gallery';
 import { EVAL_HELP, evalCommand, isImageTeacher, sampleImageCommand } from './imageCommands';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
 import { TRAIN_FEATURES_HELP, trainFeaturesCommand } from './trainFeatures';
@@ -48,6 +49,7 @@ ${TRAIN_TEACHER_HELP}
 ${DISTILL_HELP}
 ${TRAIN_FEATURES_HELP}
 ${EVAL_HELP}
+${GALLERY_HELP}
 environment: SFD_BACKEND=${BACKEND_ORDER.join('|')} forces a backend.`;
 
 async function info(): Promise<void> {
@@ -220,6 +222,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'train-features') await trainFeaturesCommand(rest);
     else if (cmd === 'distill') await distillCommand(rest);
     else if (cmd === 'eval') await evalCommand(rest);
+    else if (cmd === 'gallery') await galleryCommand(rest);
     else if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') console.log(HELP);
     else throw new RangeError(`unknown command '${cmd}'\n\n${HELP}`);
     return 0;

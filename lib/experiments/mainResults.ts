@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { feasibleNfes, solverByName } from '../diffusion/solvers/registry';
-import { lineChart, type Series } from '../plot/lineChart';
+import type { ChartSpec, Series } from '../plot/lineChart';
 import { repoRoot } from '../runtime/paths';
 import { scale } from '../runtime/profile';
 import { type SfdConfig, sfdDefaults, stage2Defaults } from '../sfd/config';
@@ -167,7 +167,7 @@ function byMethod(r: MainResults): Map<string, MainRow[]> {
   return m;
 }
 
-export function fidVsNfeChart(r: MainResults): string {
+export function fidVsNfeChart(r: MainResults): ChartSpec {
   const series: Series[] = [...byMethod(r)].map(([name, rows]) => ({
     name,
     x: rows.map((x) => x.nfe),
@@ -182,47 +182,27 @@ export function fidVsNfeChart(r: MainResults): string {
       y: [many.fid, many.fid],
       dashed: true,
     });
-  return lineChart(series, {
-    title: `FID (N = ${r.config.n}) against NFE`,
-    xLabel: 'NFE',
-    yLabel: 'FID',
-    logY: true,
-  });
-}
-
-export function fidVsNfePlotly(r: MainResults): { data: unknown[]; layout: unknown } {
-  const data = [...byMethod(r)].map(([name, rows]) => ({
-    name,
-    type: 'scatter',
-    x: rows.map((x) => x.nfe),
-    y: rows.map((x) => x.fid),
-    line: { dash: rows[0].family === 'teacher solver' ? 'dash' : 'solid' },
-  }));
   return {
-    data,
-    layout: {
-      title: { text: 'FID against NFE' },
-      xaxis: { title: { text: 'NFE' } },
-      yaxis: { type: 'log', title: { text: 'FID' } },
-    },
+    series,
+    opts: { title: `FID (N = ${r.config.n}) against NFE`, xLabel: 'NFE', yLabel: 'FID', logY: true },
   };
 }
 
 /** FID (quick, N = evalN) against fine-tuning CPU minutes for each student (paper Fig. 1's time axis). */
-export function fidVsTimeChart(r: MainResults): string {
+export function fidVsTimeChart(r: MainResults): ChartSpec {
   const series: Series[] = r.students.flatMap((s) =>
     [...new Set(s.evals.map((e) => e.nfe))].map((nfe) => {
       const pts = s.evals.filter((e) => e.nfe === nfe);
       return { name: `${s.name}, NFE ${nfe}`, x: pts.map((e) => e.seconds / 60), y: pts.map((e) => e.fid) };
     }),
   );
-  return lineChart(
-    series.filter((s) => s.x.length > 0),
-    {
+  return {
+    series: series.filter((s) => s.x.length > 0),
+    opts: {
       title: `FID (N = ${r.config.evalN}) against fine-tuning time`,
       xLabel: 'CPU minutes',
       yLabel: 'FID',
       logY: true,
     },
-  );
+  };
 }

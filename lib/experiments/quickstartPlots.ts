@@ -1,13 +1,13 @@
 import { solverByName } from '../diffusion/solvers/registry';
 import type { Gmm } from '../models/gmm';
-import { lineChart, type Series } from '../plot/lineChart';
+import type { ChartSpec, Series } from '../plot/lineChart';
 import { scatterChart } from '../plot/scatterChart';
 import { PALETTE } from '../plot/svgCanvas';
 import type { QuickstartResult } from './quickstart';
 import { solveToy } from './toySolve';
 
 /** Endpoint error vs NFE for every solver: solid without AFS, dashed with AFS, log scale. */
-export function quickstartErrorChart(r: QuickstartResult): string {
+export function quickstartErrorChart(r: QuickstartResult): ChartSpec {
   const series: Series[] = [];
   r.config.solvers.forEach((solver, k) => {
     for (const afs of [false, true]) {
@@ -22,14 +22,17 @@ export function quickstartErrorChart(r: QuickstartResult): string {
       });
     }
   });
-  return lineChart(series, {
-    title: `Endpoint error vs NFE (${r.config.teacher}, n=${r.config.n})`,
-    xLabel: 'NFE (denoiser evaluations)',
-    yLabel: 'mean distance to exact ODE endpoint',
-    logY: true,
-    width: 780,
-    height: 420,
-  });
+  return {
+    series,
+    opts: {
+      title: `Endpoint error vs NFE (${r.config.teacher}, n=${r.config.n})`,
+      xLabel: 'NFE (denoiser evaluations)',
+      yLabel: 'mean distance to exact ODE endpoint',
+      logY: true,
+      width: 780,
+      height: 420,
+    },
+  };
 }
 
 /**
@@ -60,25 +63,4 @@ export function trajectoryChart(
       domain: [-1.8, 1.8],
     },
   );
-}
-
-/** The error-vs-NFE curves as a Plotly figure (one trace per solver and AFS setting; AFS dashed). */
-export function quickstartPlotly(r: QuickstartResult): { data: unknown[]; layout: unknown } {
-  const name = (row: QuickstartResult['rows'][number]) => `${row.label}${row.afs ? ' +AFS' : ''}`;
-  const data = [...new Set(r.rows.map(name))].map((trace) => {
-    const rows = r.rows.filter((row) => name(row) === trace);
-    return {
-      name: trace,
-      type: 'scatter',
-      x: rows.map((row) => row.nfe),
-      y: rows.map((row) => row.error),
-      line: { dash: rows[0].afs ? 'dash' : 'solid' },
-    };
-  });
-  const layout = {
-    title: { text: 'Endpoint error vs NFE' },
-    xaxis: { title: { text: 'NFE' } },
-    yaxis: { type: 'log', title: { text: 'mean distance to exact ODE endpoint' } },
-  };
-  return { data, layout };
 }

@@ -1,5 +1,5 @@
 import { timeGrid } from '../diffusion/schedules';
-import { lineChart } from '../plot/lineChart';
+import type { ChartSpec } from '../plot/lineChart';
 import { scale } from '../runtime/profile';
 import { type SfdConfig, sfdDefaults, studentTimestamps } from '../sfd/config';
 import { distilled } from './distilled';
@@ -75,14 +75,14 @@ export function rhoSweepTableRows(r: { rows: RhoSweepRow[] }): Record<string, st
   }));
 }
 
-export function rhoSweepChart(r: { config: RhoSweepConfig; rows: RhoSweepRow[] }): string {
-  return lineChart(
-    [{ name: `SFD, NFE ${r.config.nfe}`, x: r.rows.map((x) => x.rho), y: r.rows.map((x) => x.fid) }],
-    {
+export function rhoSweepChart(r: { config: RhoSweepConfig; rows: RhoSweepRow[] }): ChartSpec {
+  return {
+    series: [{ name: `SFD, NFE ${r.config.nfe}`, x: r.rows.map((x) => x.rho), y: r.rows.map((x) => x.fid) }],
+    opts: {
       title: `FID (N = ${r.config.fidN}) of SFD at NFE ${r.config.nfe} against the schedule's ρ`,
       xLabel: 'ρ (polynomial schedule)',
       yLabel: 'FID',
       logY: true,
     },
-  );
+  };
 }

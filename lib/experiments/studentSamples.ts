@@ -5,11 +5,10 @@ import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
 import { loadImageTeacher } from '../models/teachers';
 import { displayFigure } from '../plot/display';
+import { saveRasterFigure } from '../plot/figure';
 import { imageGridPng } from '../plot/imageGrid';
-import { figurePath } from '../runtime/paths';
 import { studentSampler } from '../sfd/sampleStudent';
 import type { StudentCardSfd } from '../sfd/stage2';
-import { writeFileAtomic } from '../util/atomicWrite';
 
 /** A model's sampler: a student's own (Euler on its grid), or a teacher solver at an NFE. */
 export interface SamplerChoice {
@@ -82,7 +81,7 @@ export function showSampleGrid(
   try {
     const r = sampleImages(s.denoise, s.m.shape, n, seed, s.sampling);
     const png = imageGridPng(r.pixels, n, r.shape, Math.ceil(Math.sqrt(n)));
-    writeFileAtomic(figurePath(`${name}.png`), png);
+    saveRasterFigure(name, png, alt);
     displayFigure({ png, alt });
     return png;
   } finally {

@@ -1,5 +1,5 @@
 import { loadImageTeacher } from '../models/teachers';
-import { lineChart } from '../plot/lineChart';
+import type { ChartSpec } from '../plot/lineChart';
 import { scale } from '../runtime/profile';
 import { type SfdConfig, sfdDefaults, studentTimestamps } from '../sfd/config';
 import { trajectoryDistance } from '../sfd/trajectoryDistance';
@@ -114,22 +114,22 @@ export function timestampTransferTableRows(r: TimestampTransferResult): Record<s
   });
 }
 
-export function timestampTransferChart(r: TimestampTransferResult): string {
-  return lineChart(
-    r.rows.map((row) => ({
+export function timestampTransferChart(r: TimestampTransferResult): ChartSpec {
+  return {
+    series: r.rows.map((row) => ({
       name: row.trainedStep === null ? 'undistilled' : `tuned at t=${row.trainedT?.toPrecision(3)}`,
       x: r.ts,
       y: row.l2,
       dashed: row.trainedStep === null,
     })),
-    {
+    opts: {
       title: `Teacher–student L2 distance, NFE ${r.config.nfe} (one student per tuned timestamp)`,
       xLabel: 'timestamp t (student grid)',
       yLabel: 'mean L2 distance',
       logX: true,
       logY: true,
     },
-  );
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { lineChart, type Series } from '../plot/lineChart';
+import type { ChartSpec, Series } from '../plot/lineChart';
 import type { SfdConfig } from '../sfd/config';
 import type { SfdEvalPoint } from '../sfd/train';
 import { distilled } from './distilled';
@@ -55,7 +55,7 @@ export async function runVariants(
 }
 
 /** FID against iterations, one line per (variant, NFE). */
-export function fidCurveChart(results: VariantResult[], title: string, nfes?: number[]): string {
+export function fidCurveChart(results: VariantResult[], title: string, nfes?: number[]): ChartSpec {
   const series: Series[] = [];
   for (const r of results) {
     const byNfe = [...new Set(r.evals.map((e) => e.nfe))].filter((n) => !nfes || nfes.includes(n));
@@ -68,7 +68,7 @@ export function fidCurveChart(results: VariantResult[], title: string, nfes?: nu
       });
     }
   }
-  return lineChart(series, { title, xLabel: 'iteration', yLabel: 'FID', logY: true });
+  return { series, opts: { title, xLabel: 'iteration', yLabel: 'FID', logY: true } };
 }
 
 /** The last evaluation of each (variant, NFE) as table rows. */

@@ -10,6 +10,12 @@ export interface Series {
   color?: string;
 }
 
+/** A line chart as data: drawn by `lineChart` (SVG) and `linePlotly` (interactive), shown by `showChart`. */
+export interface ChartSpec {
+  series: Series[];
+  opts: LineChartOptions;
+}
+
 export interface LineChartOptions {
   title?: string;
   xLabel?: string;

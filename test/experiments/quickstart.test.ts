@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { feasibleNfes, SOLVER_NAMES, solverByName } from '../../lib/diffusion/solvers/registry';
 import { quickstart, quickstartTableRows } from '../../lib/experiments/quickstart';
-import { quickstartPlotly } from '../../lib/experiments/quickstartPlots';
+import { quickstartErrorChart } from '../../lib/experiments/quickstartPlots';
 import { toyNoise } from '../../lib/experiments/toySolve';
+import { linePlotly } from '../../lib/plot/linePlotly';
 
 describe('quickstart experiment', () => {
   it('runs every solver at every feasible NFE with and without AFS, errors finite and shrinking with NFE', () => {
@@ -42,10 +43,11 @@ describe('quickstart experiment', () => {
     assert.match(heun?.['NFE 4'] ?? '', /^\d/);
   });
 
-  it('quickstartPlotly has one trace per solver and AFS setting, AFS dashed, on a log y axis', () => {
+  it('the error chart as Plotly has one trace per solver and AFS setting, AFS dashed, on a log y axis', () => {
     const r = quickstart({ n: 8, solvers: ['euler', 'heun'], minNfe: 2, maxNfe: 5 });
-    const fig = quickstartPlotly(r) as {
-      data: { name: string; x: number[]; line: { dash: string } }[];
+    const chart = quickstartErrorChart(r);
+    const fig = linePlotly(chart.series, chart.opts) as unknown as {
+      data: { name: string; x: number[]; line: { dash: string; color: string } }[];
       layout: { yaxis: { type: string } };
     };
     assert.deepEqual(
@@ -58,6 +60,8 @@ describe('quickstart experiment', () => {
       ],
     );
     assert.deepEqual(fig.data[2].x, [2, 4]);
+    // the AFS variant keeps its solver's colour, as in the SVG
+    assert.equal(fig.data[0].line.color, fig.data[1].line.color);
     assert.equal(fig.layout.yaxis.type, 'log');
   });
 });
