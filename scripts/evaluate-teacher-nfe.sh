@@ -2,14 +2,14 @@
 # The teacher's solvers at every NFE from 2 to 10 that each can spend (Euler, Heun, iPNDM, DPM-Solver++(3M);
 # EDM's t ∈ [0.002, 80], ρ = 7, no AFS), FID + PRDC at N = 5000 (seed 0) against MNIST test, recorded in the
 # teacher's card: the baselines of the README's SFD report. Settings already in the card are not re-measured.
-# Usage: scripts/evaluate-teacher-nfe.sh [TEACHER]   (default: the shipped teacher, mnist)
+# Usage: [NFES="2 3 4 5"] scripts/evaluate-teacher-nfe.sh [TEACHER]   (default: the shipped teacher, mnist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${1:-mnist}
 N=${N:-5000}
 CARD=$([ "$T" = mnist ] && echo data/teacher-mnist || echo "$T")
 for solver in euler heun ipndm dpmpp-3m; do
-  for nfe in 2 3 4 5 6 7 8 9 10; do
+  for nfe in ${NFES:-2 3 4 5 6 7 8 9 10}; do
     [ "$solver" = heun ] && [ $((nfe % 2)) = 0 ] && continue # Heun spends 2 calls per step, 1 on the last
     done=$(node -e "
       const c = require('./$CARD/model.json');

@@ -8,6 +8,7 @@ import {
   formatBenchTable,
   lossCurveParity,
   runBenchmark,
+  sfdTargetReport,
 } from '../experiments/benchmark';
 import { checkPeer, peerAvailable, runPeer } from '../experiments/peerBench';
 import { TOY_MIXTURES } from '../models/toys';
@@ -150,6 +151,20 @@ async function bench(args: string[]): Promise<void> {
   for (const r of rows)
     console.log(JSON.stringify({ bench: 'sfd', sgemmGflops: peak, fmaPeakGflops: fma, ...r }));
   await peerComparison(rows, cfg.reps);
+  const t = sfdTargetReport();
+  if (!t)
+    console.log(
+      'SFD targets: no shipped NFE-2 student with an N = 5000 evaluation (scripts/ship-students.sh)',
+    );
+  else {
+    const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    console.log(
+      `SFD at NFE 2 (shipped student, default config): ${t.minutes.toFixed(1)} CPU-min on ${t.backend} (target ≤ 10: ${mark(t.fastEnough)}); ` +
+        `FID ${t.fid.toFixed(2)} (N = 5000) vs DPM-Solver++(3M) ${t.dpm5.toFixed(2)} at NFE 5 (below it: ${mark(t.beatsDpm5)}) ` +
+        `and ${t.dpm10.toFixed(2)} at NFE 10 (≤ 1.15×, ${(1.15 * t.dpm10).toFixed(2)}: ${mark(t.within115OfDpm10)})`,
+    );
+    console.log(JSON.stringify({ bench: 'sfd-targets', ...t }));
+  }
   if (addon) {
     const p = await lossCurveParity(['wasm', 'native'], 200);
     const last = (b: string) => p.curves[b][p.steps - 1].toFixed(5);

@@ -1,8 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { edmPrecond } from '../diffusion/precond';
 import { createUNet, type UNetConfig, unetDefaults, unetRawNet } from '../models/unet';
 import { type BackendName, useBackend } from '../runtime/backend';
 import { loadAddon } from '../runtime/native/addon';
+import { repoRoot } from '../runtime/paths';
 import { sfdDefaults } from '../sfd/config';
 import { type SfdContext, sfdIteration } from '../sfd/iteration';
 import { Adam } from '../train/adam';
@@ -165,7 +168,7 @@ export async function runBenchmark(
       let it = 0;
       add(
         workload,
-        time(Math.max(1, cfg.reps - 1), () => sfdIteration(ctx, it++, 1e-5)),
+        time(cfg.reps, () => sfdIteration(ctx, it++, 1e-5)),
         batch,
         (12 + 2 * 3) * flops * batch,
       );
@@ -253,4 +256,54 @@ export async function lossCurveParity(
     });
   }
   return { steps, curves, maxRelDiff };
+}
+
+export interface SfdTargetReport {
+  student: string;
+  minutes: number;
+  backend: string;
+  fid: number;
+  dpm5: number;
+  dpm10: number;
+  /** ≤ 10 minutes of fine-tuning on this machine. */
+  fastEnough: boolean;
+  /** The paper's headline: SFD at NFE 2 below DPM-Solver++(3M) at NFE 5. */
+  beatsDpm5: boolean;
+  /** At most 1.15× DPM-Solver++(3M) at NFE 10 (the paper's ratio is 1.5×). */
+  within115OfDpm10: boolean;
+}
+
+/**
+ * The SFD targets, read from what was measured (the shipped NFE-2 student's card and the teacher's, both at
+ * N = 5000, seed 0): its fine-tuning time and its FID against DPM-Solver++(3M) at NFE 5 and 10. Null when the
+ * student or an evaluation is missing.
+ */
+export function sfdTargetReport(
+  studentDir = join(repoRoot(), 'data', 'students', 'sfd-nfe2'),
+): SfdTargetReport | null {
+  const read = (d: string) => {
+    const f = join(d, 'model.json');
+    return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : null;
+  };
+  const student = read(studentDir);
+  const teacher = read(join(repoRoot(), 'data', 'teacher-mnist'));
+  type Ev = { n: number; nfe: number; fid: number; solver?: string; seed: number };
+  const at = (card: { evaluation?: Ev[] } | null, ok: (e: Ev) => boolean) =>
+    card?.evaluation?.find((e) => e.n === 5000 && e.seed === 0 && ok(e))?.fid;
+  const fid = at(student, (e) => e.nfe === 2);
+  const dpm5 = at(teacher, (e) => e.solver === 'dpmpp-3m' && e.nfe === 5);
+  const dpm10 = at(teacher, (e) => e.solver === 'dpmpp-3m' && e.nfe === 10);
+  if (!student || fid === undefined || dpm5 === undefined || dpm10 === undefined) return null;
+  const minutes = student.wallSeconds / 60;
+  return {
+    student: studentDir,
+    minutes,
+    backend: student.backend,
+    fid,
+    dpm5,
+    dpm10,
+    fastEnough: minutes <= 10,
+    beatsDpm5: fid < dpm5,
+    within115OfDpm10: fid <= 1.15 * dpm10,
+  };
 }
