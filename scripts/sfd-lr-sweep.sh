@@ -5,13 +5,12 @@
 # the same for every run (same seed, grid and solver), so the first run fills the trajectory cache and the
 # others reuse it: only the first pays for the teacher. Extra runs (e.g. a larger batch) can be named with
 # EXTRA="name:flags;name:flags". Writes one JSON line per run to runs/lr-sweep/results.jsonl.
-# Usage: scripts/sfd-lr-sweep.sh [LR...]   (default: 2e-4 5e-5 1e-4 5e-4 1e-3 2e-3)
+# Usage: [LRS="2e-4 5e-5 1e-4 5e-4 1e-3 2e-3"] [EXTRA=...] scripts/sfd-lr-sweep.sh   (LRS="" runs only EXTRA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=runs/lr-sweep
 mkdir -p "$ROOT"
-LRS=(2e-4 5e-5 1e-4 5e-4 1e-3 2e-3)
-[ $# -gt 0 ] && LRS=("$@")
+read -r -a LRS <<< "${LRS-2e-4 5e-5 1e-4 5e-4 1e-3 2e-3}"
 
 RUNS=()
 for lr in "${LRS[@]}"; do RUNS+=("lr$lr:--lr $lr"); done
