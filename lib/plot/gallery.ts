@@ -130,9 +130,9 @@ body { font-family: 'DejaVu Sans', sans-serif; margin: 2rem auto; max-width: 120
 nav { margin-bottom: 1.5rem; }
 section { display: flex; flex-wrap: wrap; gap: 1rem; border-top: 1px solid #ddd; padding-top: .5rem; }
 section h2, section p.src { flex-basis: 100%; margin: .3rem 0; }
-figure { margin: 0; flex: 1 1 520px; max-width: 800px; }
+figure { margin: 0; flex: 1 1 520px; max-width: 800px; min-width: 0; }
 figure img { max-width: 100%; border: 1px solid #eee; }
-.live-chart { width: 100%; height: 380px; }
+.live-chart { width: 100%; height: 480px; }
 figcaption { font-size: .9rem; color: #444; }
 .files { color: #888; margin-left: .5rem; }
 </style>
@@ -153,7 +153,8 @@ ${sections.join('\n')}
   if (names.length === 0) { document.body.setAttribute('data-rendered', '0'); return; }
   names.forEach(function (name) {
     var f = figs[name];
-    var layout = Object.assign({}, f.layout, { autosize: true });
+    // legend under the plot: the panels are narrower than a notebook's output
+    var layout = Object.assign({}, f.layout, { autosize: true, legend: { orientation: 'h', y: -0.24 } });
     Plotly.newPlot('plot-' + name, f.data, layout, { responsive: true, displaylogo: false }).then(finished, finished);
   });
 })();
