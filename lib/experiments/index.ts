@@ -11,4 +11,5 @@ export * from './rhoSweep';
 export * from './studentSamples';
 export * from './timestampTransfer';
 export * from './toySolve';
+export * from './trajectoryProjection';
 export * from './variants';

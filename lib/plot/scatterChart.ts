@@ -7,6 +7,8 @@ export interface PointLayer {
   color?: string;
   radius?: number;
   opacity?: number;
+  /** Polylines in the layer's colour (e.g. its trajectories), drawn under every layer's points. */
+  paths?: readonly (readonly (readonly number[])[])[];
 }
 
 export interface ScatterOptions {
@@ -63,6 +65,16 @@ export function scatterChart(layers: readonly PointLayer[], opts: ScatterOptions
       .attr('stroke-width', 0.6)
       .attr('opacity', 0.6);
   }
+  layers.forEach((l, k) => {
+    for (const path of l.paths ?? [])
+      svg
+        .append('path')
+        .attr('d', line(path.filter(inside)))
+        .attr('fill', 'none')
+        .attr('stroke', l.color ?? PALETTE[k % PALETTE.length])
+        .attr('stroke-width', 1)
+        .attr('opacity', 0.8);
+  });
   layers.forEach((l, k) => {
     const color = l.color ?? PALETTE[k % PALETTE.length];
     for (const p of l.points.filter(inside)) {
