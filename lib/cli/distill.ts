@@ -15,7 +15,7 @@ import { choiceArg, intArg, intListArg, numArg, positiveArg, seedArg } from './a
 export const DISTILL_HELP = `  sfd distill [--teacher mnist|DIR] --out DIR [--nfe 2 | --variable 2,3,4,5 [--cond step|tnext]]
               [--stage2 --from STAGE1_DIR [--teacher-nfe 5]] [--loss l1|l2|lpips|l1+lpips] [--k 4]
               [--teacher-solver dpmpp-3m] [--no-threshold] [--rho 7] [--t-min 0.006] [--t-max 80] [--no-afs]
-              [--lr 2e-4] [--lr-drop 0.5] [--batch 16] [--iterations 600] [--seed 0] [--only-steps 1,2]
+              [--lr 5e-4] [--lr-drop 0.5] [--batch 16] [--iterations 600] [--seed 0] [--only-steps 1,2]
               [--checkpoint-every 50] [--eval-every N [--eval-n 500] [--eval-seed 0]] [--resume] [--no-cache]
               [--official-command]
                                    SFD: distil the teacher into a few-step Euler student (SFD-v with --variable;

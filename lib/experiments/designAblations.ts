@@ -22,7 +22,7 @@ export const designAblationDefaults: DesignAblationConfig = {
   evalN: scale(1000, 20),
   ks: scale([1, 2, 3, 4, 5, 6], [1, 4]),
   kNfes: scale([2, 3, 4, 5], [2]),
-  kIterations: scale(100, 2),
+  kIterations: scale(50, 2),
 };
 
 /**

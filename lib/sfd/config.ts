@@ -56,7 +56,7 @@ export const sfdDefaults: SfdConfig = {
   schedule: { kind: 'polynomial', rho: 7, tMin: 0.006, tMax: 80 },
   afs: true,
   loss: 'l1',
-  lr: { lr: 2e-4, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] },
+  lr: { lr: 5e-4, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] }, // measured: scripts/sfd-lr-sweep.sh (README)
   batch: 16,
   iterations: 600,
   seed: 0,
