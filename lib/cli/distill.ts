@@ -176,8 +176,9 @@ export async function distillCommand(args: string[]): Promise<void> {
       },
     });
     const ips = r.iterations / Math.max(r.seconds, 1e-9);
+    const cached = r.log.filter((p) => p.teacherCalls === 0).length;
     console.log(
-      `distilled ${r.iterations} iterations (${r.iterations * cfg.batch} trajectories) in ${(r.seconds / 60).toFixed(1)} CPU-min on ${b.choice} (${ips.toFixed(2)} it/s); student → ${r.modelDir}/model.json`,
+      `distilled ${r.iterations} iterations (${r.iterations * cfg.batch} trajectories) in ${(r.seconds / 60).toFixed(1)} CPU-min on ${b.choice} (${ips.toFixed(2)} it/s${cached ? `; ${cached} iterations' teacher trajectories from the cache` : ''}); student → ${r.modelDir}/model.json`,
     );
   } finally {
     fnet?.net.dispose();

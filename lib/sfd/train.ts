@@ -25,6 +25,8 @@ export interface SfdLogPoint {
   stepLosses: number[];
   lr: number;
   seconds: number;
+  /** Teacher denoiser calls (0: its trajectories came from the cache; absent in runs before it was logged). */
+  teacherCalls?: number;
 }
 
 export interface SfdEvalPoint {
@@ -223,6 +225,8 @@ export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
         stepLosses: r.stepLosses,
         lr,
         seconds: Math.round(seconds * 10) / 10,
+        // 0 when the teacher's trajectory came from the cache (the run's time then leaves the teacher out)
+        teacherCalls: r.teacherCalls,
       };
       if (r.stepLosses.some((l) => !Number.isFinite(l)))
         throw new Error(
@@ -245,6 +249,8 @@ export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
       trajectories: it * cfg.batch,
       wallSeconds: Math.round(seconds),
       iterationsPerSecond: it / Math.max(seconds, 1e-9),
+      // iterations whose teacher trajectories came from the cache: wallSeconds does not include their teacher
+      cachedTargetIterations: log.filter((p) => p.teacherCalls === 0).length,
       nonFiniteGrads: nonFinite,
       log,
       evals,

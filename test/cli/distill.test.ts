@@ -35,6 +35,9 @@ describe('sfd distill, and sampling a student as it was trained', function () {
     assert.equal(r.status, 0, r.stderr);
     const again = JSON.parse(readFileSync(join(dir, 's2', 'model.json'), 'utf8'));
     assert.equal(again.sha256, card.sha256, 'cached targets are the solved ones, bit for bit');
+    // and says so: its time leaves the teacher out
+    assert.deepEqual([card.cachedTargetIterations, again.cachedTargetIterations], [0, 2]);
+    assert.match(r.stdout, /; 2 iterations' teacher trajectories from the cache\)/);
     r = sfd(['sample', '--teacher', out, '--n', '4', '--out', join(dir, 'g.png')]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /euler nfe=2/);
