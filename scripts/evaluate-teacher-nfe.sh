@@ -10,10 +10,10 @@ N=${N:-5000}
 CARD=$([ "$T" = mnist ] && echo data/teacher-mnist || echo "$T")
 for solver in euler heun ipndm dpmpp-3m; do
   for nfe in ${NFES:-2 3 4 5 6 7 8 9 10}; do
-    [ "$solver" = heun ] && [ $((nfe % 2)) = 0 ] && continue # Heun spends 2 calls per step, 1 on the last
+    [ "$solver" = heun ] && [ $((nfe % 2)) = 1 ] && continue # Heun spends 2 calls on every step (even NFE only)
     done=$(node -e "
       const c = require('./$CARD/model.json');
-      console.log((c.evaluation ?? []).some((e) => e.solver === '$solver' && e.nfe === $nfe && e.n === $N && !e.afs && e.seed === 0) ? 1 : 0)")
+      console.log((c.evaluation ?? []).some((e) => e.solver === '$solver' && e.nfe === $nfe && e.n === $N && !e.afs && !e.threshold && e.seed === 0) ? 1 : 0)")
     [ "$done" = 1 ] && continue
     echo "teacher $solver at NFE $nfe (N = $N)" >&2
     node bin/sfd.js eval --teacher "$T" --solver "$solver" --nfe "$nfe" --n "$N" --seed 0 --record > /dev/null

@@ -29,5 +29,8 @@ fs.rmSync(dest, { recursive: true, force: true });
 fs.mkdirSync(dest, { recursive: true });
 fs.copyFileSync(path.join(run, 'weights.bin'), path.join(dest, 'weights.bin'));
 fs.writeFileSync(path.join(dest, 'model.json'), `${JSON.stringify(card, null, 1)}\n`);
-const fids = card.evaluation.map((e) => `NFE ${e.nfe}: FID ${e.fid.toFixed(2)}`).join(', ');
+const fids = card.evaluation
+  .filter((e) => e.fid !== undefined)
+  .map((e) => `NFE ${e.nfe}: FID ${e.fid.toFixed(2)}`)
+  .join(', ');
 console.log(`shipped ${run} → ${path.relative(root, dest)} (${fids})`);

@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 ROOT=runs/students
 N=${N:-5000}
 mkdir -p "$ROOT"
-CURVE="--eval-every 100 --eval-n 500"
+# --no-cache: every run solves its teacher, so its time is the method's whole cost (a cached run leaves it out)
+CURVE="--eval-every 100 --eval-n 500 --no-cache"
 declare -A FLAGS=(
   [sfd-nfe2]="--nfe 2"
   [sfd-nfe3]="--nfe 3"

@@ -21,18 +21,25 @@ const students = fs.existsSync(studentsDir)
 
 const LABEL = { euler: 'Euler (DDIM)', heun: 'Heun', ipndm: 'iPNDM', 'dpmpp-3m': 'DPM-Solver++(3M)' };
 const rows = [];
+// the baselines' protocol: N, seed 0, the plain sampler (no AFS, no thresholding), FID measured
+const measured = (e) => e.n === N && e.seed === 0 && e.fid !== undefined;
 for (const e of teacher.evaluation ?? []) {
-  if (e.n !== N || !e.solver) continue;
+  if (!measured(e) || !e.solver || e.afs || e.threshold) continue;
   rows.push({ method: `teacher, ${LABEL[e.solver] ?? e.solver}`, nfe: e.nfe, e, minutes: null });
 }
 const FAMILY = (s) =>
   s.card.sfd.stage === 2 ? 'SFD two-stage' : s.card.sfd.sampling.nfes.length > 1 ? 'SFD-v' : 'SFD';
 for (const s of students)
   for (const e of s.card.evaluation ?? []) {
-    if (e.n !== N) continue;
+    if (!measured(e)) continue;
+    if (s.card.cachedTargetIterations > 0)
+      throw new Error(
+        `${s.name} read teacher trajectories from the cache: its time is not the method's cost`,
+      );
     // a two-stage student's time includes its stage-1 teacher's
     const own = s.card.wallSeconds / 60;
-    const from = s.card.sfd.stage === 2 ? students.find((t) => s.card.teacher.dir.endsWith(t.name)) : null;
+    const from =
+      s.card.sfd.stage === 2 ? students.find((t) => path.basename(s.card.teacher.dir) === t.name) : null;
     rows.push({
       method: `${FAMILY(s)} (\`${s.name}\`)`,
       nfe: e.nfe,
@@ -43,7 +50,9 @@ for (const s of students)
   }
 rows.sort((a, b) => a.nfe - b.nfe || a.e.fid - b.e.fid);
 const f = (x, d = 3) => x.toFixed(d);
-console.log('| method | NFE | FID | precision | recall | density | coverage | confidence | fine-tuning CPU min |');
+console.log(
+  '| method | NFE | FID | precision | recall | density | coverage | confidence | fine-tuning CPU min |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows)
   console.log(

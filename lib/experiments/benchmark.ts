@@ -265,7 +265,9 @@ export interface SfdTargetReport {
   fid: number;
   dpm5: number;
   dpm10: number;
-  /** ≤ 10 minutes of fine-tuning on this machine. */
+  /** Iterations whose teacher trajectories came from the cache (then `minutes` leaves the teacher out). */
+  cachedTargetIterations: number;
+  /** ≤ 10 minutes of fine-tuning on this machine, teacher included (false for a run that used the cache). */
   fastEnough: boolean;
   /** The paper's headline: SFD at NFE 2 below DPM-Solver++(3M) at NFE 5. */
   beatsDpm5: boolean;
@@ -287,14 +289,26 @@ export function sfdTargetReport(
   };
   const student = read(studentDir);
   const teacher = read(join(repoRoot(), 'data', 'teacher-mnist'));
-  type Ev = { n: number; nfe: number; fid: number; solver?: string; seed: number };
+  type Ev = {
+    n: number;
+    nfe: number;
+    fid?: number;
+    solver?: string;
+    seed: number;
+    afs?: boolean;
+    threshold?: boolean;
+  };
+  // the protocol of the baselines: N = 5000, seed 0, the plain sampler (no AFS, no thresholding)
   const at = (card: { evaluation?: Ev[] } | null, ok: (e: Ev) => boolean) =>
-    card?.evaluation?.find((e) => e.n === 5000 && e.seed === 0 && ok(e))?.fid;
+    card?.evaluation?.find(
+      (e) => e.n === 5000 && e.seed === 0 && !e.afs && !e.threshold && e.fid !== undefined && ok(e),
+    )?.fid;
   const fid = at(student, (e) => e.nfe === 2);
   const dpm5 = at(teacher, (e) => e.solver === 'dpmpp-3m' && e.nfe === 5);
   const dpm10 = at(teacher, (e) => e.solver === 'dpmpp-3m' && e.nfe === 10);
   if (!student || fid === undefined || dpm5 === undefined || dpm10 === undefined) return null;
   const minutes = student.wallSeconds / 60;
+  const cachedTargetIterations = Number(student.cachedTargetIterations ?? 0);
   return {
     student: studentDir,
     minutes,
@@ -302,7 +316,8 @@ export function sfdTargetReport(
     fid,
     dpm5,
     dpm10,
-    fastEnough: minutes <= 10,
+    cachedTargetIterations,
+    fastEnough: minutes <= 10 && cachedTargetIterations === 0,
     beatsDpm5: fid < dpm5,
     within115OfDpm10: fid <= 1.15 * dpm10,
   };

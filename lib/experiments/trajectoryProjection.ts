@@ -55,8 +55,10 @@ export function trajectoryProjection(
   // the teacher its card names (shipped cards name it relative to the repository)
   const named = (student.card.teacher as { dir?: string } | undefined)?.dir;
   const fromCard = named && [named, join(repoRoot(), named)].find((d) => existsSync(join(d, 'model.json')));
-  const teacher = loadImageTeacher(opts.teacher ?? fromCard ?? 'mnist');
+  let teacher: ReturnType<typeof loadImageTeacher> | undefined;
+  const held: tf.Tensor[] = []; // freed in finally, also when a solve throws
   try {
+    teacher = loadImageTeacher(opts.teacher ?? fromCard ?? 'mnist');
     const cfg = sfd.config;
     const s = studentSampler(student.denoise, sfd.sampling, opts.nfe);
     const N = studentTimestamps(s.nfe, sfd.sampling.afs);
@@ -68,6 +70,7 @@ export function trajectoryProjection(
       Float32Array.from({ length: n * per }, () => sTs[0] * rng.normal()),
       [n, ...student.shape],
     );
+    held.push(xT);
     const states = (r: { trajectory: tf.Tensor[]; x: tf.Tensor }) => {
       const out = r.trajectory.map((t) => t.dataSync() as Float32Array);
       tf.dispose([r.x, ...r.trajectory]);
@@ -80,7 +83,6 @@ export function trajectoryProjection(
     const teacherStates = scaled(states(tRun), grid.ts);
     const d = sfd.sampling.afs ? withAfs(s.denoise, sTs[0]) : s.denoise;
     const studentStates = scaled(states(solverByName('euler').solve(d, xT, sTs, { keep: 'all' })), sTs);
-    xT.dispose();
     // rows: every (trajectory, timestamp) state of both; columns: pixels
     const rows: Float64Array[] = [];
     for (const set of [teacherStates, studentStates])
@@ -120,8 +122,9 @@ export function trajectoryProjection(
       explained: [sv[0] ** 2 / total, sv[1] ** 2 / total],
     };
   } finally {
+    tf.dispose(held);
     student.unet.dispose();
-    teacher.unet.dispose();
+    teacher?.unet.dispose();
   }
 }
 

@@ -6,6 +6,8 @@ import type { FigureMeta } from './figure';
 export interface GalleryEntry extends FigureMeta {
   /** The notebook the figure came from (file name), or null for figures made by scripts. */
   notebook: string | null;
+  /** Its files in the folder (an SVG figure may lack its PNG rendering when a script made it). */
+  files: string[];
 }
 
 export interface GalleryOptions {
@@ -36,6 +38,8 @@ export function galleryEntries(dir: string, notebooksDir: string): GalleryEntry[
     const slug = name.split('_')[0];
     return notebooks.find((nb) => nb.replace(/^\d+-/, '').replace(/\.ipynb$/, '') === slug) ?? null;
   };
+  const filesOf = (name: string) =>
+    ['svg', 'png'].map((x) => `${name}.${x}`).filter((f) => files.includes(f));
   const entries = new Map<string, GalleryEntry>();
   for (const f of files.filter((x) => x.endsWith('.json'))) {
     let meta: FigureMeta;
@@ -47,7 +51,7 @@ export function galleryEntries(dir: string, notebooksDir: string): GalleryEntry[
     const image = `${meta.name}.${meta.kind === 'vector' ? 'svg' : 'png'}`;
     if (meta.name !== basename(f, '.json') || !files.includes(image))
       throw new Error(`gallery: ${f} describes a figure whose file ${image} is missing`);
-    entries.set(meta.name, { ...meta, notebook: notebookOf(meta.name) });
+    entries.set(meta.name, { ...meta, notebook: notebookOf(meta.name), files: filesOf(meta.name) });
   }
   for (const f of files) {
     const m = /^(.+)\.(svg|png)$/.exec(f);
@@ -59,6 +63,7 @@ export function galleryEntries(dir: string, notebooksDir: string): GalleryEntry[
       caption: m[1],
       kind: vector ? 'vector' : 'raster',
       notebook: notebookOf(m[1]),
+      files: filesOf(m[1]),
     });
   }
   // by notebook, script-made figures last; by name within a notebook
@@ -96,17 +101,18 @@ export function writeGallery(dir: string, opts: GalleryOptions): { path: string;
     const head = nb
       ? `<h2>${esc(id)}</h2><p class="src">from <a href="${esc(nbLink(nb))}">${esc(nb)}</a></p>`
       : '<h2>Other figures</h2><p class="src">made by the scripts in <code>scripts/</code></p>';
+    // file names go into URLs: percent-encoded (a '#' or '%' in a name), then HTML-escaped
+    const url = (f: string) => esc(encodeURIComponent(f));
     const figs = list.map((e) => {
       const image = `${e.name}.${e.kind === 'vector' ? 'svg' : 'png'}`;
-      const links = [
-        ...(e.kind === 'vector' ? [`<a href="${esc(e.name)}.svg">SVG</a>`] : []),
-        `<a href="${esc(e.name)}.png">PNG</a>`,
-      ].join(' · ');
+      const links = e.files
+        .map((f) => `<a href="${url(f)}">${f.endsWith('.svg') ? 'SVG' : 'PNG'}</a>`)
+        .join(' · ');
       let body: string;
       if (e.plotly) {
         plots[e.name] = e.plotly;
         body = `<div class="live-chart" id="plot-${esc(e.name)}" data-figure="${esc(e.name)}"></div>`;
-      } else body = `<img src="${esc(image)}" alt="${esc(e.caption)}">`;
+      } else body = `<img src="${url(image)}" alt="${esc(e.caption)}">`;
       return `<figure id="${esc(e.name)}">${body}<figcaption>${esc(e.caption)} <span class="files">${links}</span></figcaption></figure>`;
     });
     return `<section id="${esc(id)}">${head}\n${figs.join('\n')}\n</section>`;

@@ -25,7 +25,9 @@ export function scatterChart(layers: readonly PointLayer[], opts: ScatterOptions
   const size = opts.size ?? 360;
   const legend = 130;
   const m = { top: opts.title ? 30 : 10, right: 10 + legend, bottom: 30, left: 40 };
-  const all = layers.flatMap((l) => l.points).filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
+  const all = layers
+    .flatMap((l) => [...l.points, ...(l.paths ?? []).flat()])
+    .filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
   const lim = d3.max(all, (p) => Math.max(Math.abs(p[0]), Math.abs(p[1]))) ?? 1;
   const [lo, hi] = opts.domain ?? [-lim * 1.05, lim * 1.05];
   const plot = size - m.top - m.bottom;
@@ -52,14 +54,16 @@ export function scatterChart(layers: readonly PointLayer[], opts: ScatterOptions
       .attr('font-weight', 'bold')
       .text(opts.title);
   const inside = (p: readonly number[]) => p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi;
+  // points outside the window leave a gap in their path (not a chord across it)
   const line = d3
     .line<readonly number[]>()
+    .defined(inside)
     .x((p) => xs(p[0]))
     .y((p) => ys(p[1]));
   for (const path of opts.paths ?? []) {
     svg
       .append('path')
-      .attr('d', line(path.filter(inside)))
+      .attr('d', line(path))
       .attr('fill', 'none')
       .attr('stroke', '#999')
       .attr('stroke-width', 0.6)
@@ -69,7 +73,7 @@ export function scatterChart(layers: readonly PointLayer[], opts: ScatterOptions
     for (const path of l.paths ?? [])
       svg
         .append('path')
-        .attr('d', line(path.filter(inside)))
+        .attr('d', line(path))
         .attr('fill', 'none')
         .attr('stroke', l.color ?? PALETTE[k % PALETTE.length])
         .attr('stroke-width', 1)

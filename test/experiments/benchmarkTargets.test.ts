@@ -4,31 +4,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sfdTargetReport } from '../../lib/experiments/benchmark';
 
-/** A student card with one N = 5000 evaluation at NFE 2 (the teacher's card is the shipped one). */
-function student(fid: number | null, wallSeconds = 300): string {
+/**
+ * A student card whose N = 5000, seed-0 evaluation at NFE 2 has this FID, listed after decoys that the
+ * report must skip (another N, another seed, an AFS variant); the teacher's card is the shipped one.
+ */
+function student(fid: number | null, extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'sfd-target-'));
-  const evaluation =
-    fid === null
-      ? []
-      : [
-          { n: 5000, seed: 0, nfe: 2, fid },
-          { n: 1000, seed: 0, nfe: 2, fid: 1 },
-        ];
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({ wallSeconds, backend: 'native', evaluation }));
+  const decoys = [
+    { n: 1000, seed: 0, nfe: 2, fid: 1 },
+    { n: 5000, seed: 1, nfe: 2, fid: 2 },
+    { n: 5000, seed: 0, nfe: 2, fid: 3, afs: true },
+  ];
+  const evaluation = fid === null ? decoys : [...decoys, { n: 5000, seed: 0, nfe: 2, fid }];
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({ wallSeconds: 300, backend: 'native', evaluation, cachedTargetIterations: 0, ...extra }),
+  );
   return dir;
 }
 
 describe('SFD targets in the benchmark', () => {
-  it('compares the NFE-2 student with DPM-Solver++(3M) at NFE 5 and 10 from the cards (N = 5000 only)', () => {
+  it("reads the NFE-2 student's N = 5000 FID and the teacher's DPM-Solver++(3M) baselines at NFE 5 and 10", () => {
     const t = sfdTargetReport(student(9));
     assert.ok(t);
-    assert.ok(t.dpm5 > t.dpm10, 'the teacher card has both baselines');
-    assert.deepEqual(
-      [t.beatsDpm5, t.within115OfDpm10, t.fastEnough],
-      [9 < t.dpm5, 9 <= 1.15 * t.dpm10, true],
-    );
-    const slow = sfdTargetReport(student(t.dpm5 + 0.01, 601));
-    assert.deepEqual([slow?.beatsDpm5, slow?.fastEnough, slow?.minutes], [false, false, 601 / 60]);
+    assert.equal(t.fid, 9, 'the decoy evaluations are skipped');
+    // the shipped teacher's card (README): 11.14 at NFE 5, 9.89 at NFE 10
+    assert.deepEqual([t.dpm5.toFixed(2), t.dpm10.toFixed(2)], ['11.14', '9.89']);
+    assert.deepEqual([t.beatsDpm5, t.within115OfDpm10, t.fastEnough, t.minutes], [true, true, true, 5]);
+  });
+
+  it('says not met where the FID or the time misses, and for a run that read its teacher from the cache', () => {
+    const between = sfdTargetReport(student(11.5)); // above 11.14 and above 1.15 × 9.89 = 11.37
+    assert.deepEqual([between?.beatsDpm5, between?.within115OfDpm10], [false, false]);
+    const close = sfdTargetReport(student(11.3)); // above 11.14, within 11.37
+    assert.deepEqual([close?.beatsDpm5, close?.within115OfDpm10], [false, true]);
+    assert.equal(sfdTargetReport(student(9, { wallSeconds: 601 }))?.fastEnough, false);
+    const cached = sfdTargetReport(student(9, { cachedTargetIterations: 600 }));
+    assert.deepEqual([cached?.fastEnough, cached?.cachedTargetIterations], [false, 600]);
   });
 
   it('is null without a shipped student or its evaluation', () => {

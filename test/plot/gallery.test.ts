@@ -48,11 +48,12 @@ function fixture(): { dir: string; notebooks: string } {
   };
   chart('demo_fid_vs_nfe', 'FID against NFE', true);
   chart('other-thing_curves', 'FID against iterations', true);
-  chart('demo_static', 'a static chart', false);
+  chart('demo_static', 'a static chart: FID < 5 & "ρ" = 7', false);
   const grid = new PNG({ width: 8, height: 8 });
   grid.data.fill(128);
   writeFigureFiles(dir, { name: 'demo_samples', caption: 'samples', kind: 'raster' }, PNG.sync.write(grid));
   writeFileSync(join(dir, 'teacher-grid.png'), PNG.sync.write(grid)); // made by a script: no metadata
+  writeFileSync(join(dir, 'odd #1.svg'), lineChart(series)); // a script's SVG, no PNG, an odd name
   return { dir, notebooks };
 }
 
@@ -82,6 +83,7 @@ describe('figure gallery', () => {
         ['demo_samples', '01-demo.ipynb', 'raster', false],
         ['demo_static', '01-demo.ipynb', 'vector', false],
         ['other-thing_curves', '02-other-thing.ipynb', 'vector', true],
+        ['odd #1', null, 'vector', false],
         ['teacher-grid', null, 'raster', false],
       ],
     );
@@ -93,6 +95,10 @@ describe('figure gallery', () => {
     assert.match(html, /<img src="demo_samples\.png"/);
     assert.match(html, /href="\.\.\/notebooks\/01-demo\.ipynb"/);
     assert.match(html, /<h2>Other figures<\/h2>/);
+    // captions are escaped; odd file names are percent-encoded; only files that exist are linked
+    assert.match(html, /a static chart: FID &lt; 5 &amp; &quot;ρ&quot; = 7/);
+    assert.match(html, /<img src="odd%20%231\.svg"/);
+    assert.doesNotMatch(html, /odd%20%231\.png/);
     // nothing is fetched from the network: every src/href is relative or a fragment
     for (const m of html.matchAll(/(?:src|href)="([^"]*)"/g)) assert.doesNotMatch(m[1], /^[a-z]+:|^\/\//i);
   });
@@ -202,7 +208,7 @@ describe('figure gallery in a real browser (headless Chromium)', function () {
   it('renders the fixture gallery: every live chart with its traces, every image, no errors', async () => {
     const { dir, notebooks } = fixture();
     const { path } = writeGallery(dir, { notebooksDir: notebooks, plotlyBundle });
-    check(await openInBrowser(path), 2, 3);
+    check(await openInBrowser(path), 2, 4);
   });
 
   it("renders the committed figures' gallery (figures/), when it has figures with metadata", async function () {

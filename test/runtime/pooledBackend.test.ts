@@ -6,7 +6,7 @@ import type { PooledCpuBackend } from '../../lib/runtime/native/pooledBackend';
 import { NATIVE_BACKEND, registerNativeBackend } from '../../lib/runtime/native/register';
 import { randn } from '../helpers';
 
-// 2^18 floats: the smallest size the pool recycles
+// 2^18 floats: well above the smallest size the pool recycles (poolSettings.minElements)
 const SHAPE = [4, 1 << 16];
 
 describe('native backend buffer pool', () => {

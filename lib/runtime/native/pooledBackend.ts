@@ -20,7 +20,7 @@ export const poolSettings = { minElements: 1 << 10, poison: false };
 const POOL_CAP_BYTES = totalmem() / 4;
 
 /**
- * tfjs's cpu backend, whose large float buffers are recycled when their tensors are disposed.
+ * tfjs's cpu backend, whose float buffers (from poolSettings.minElements up) are recycled when their tensors are disposed.
  *
  * Why: a fresh large Float32Array is memory the OS has not mapped yet, and the first write to each 4 KiB
  * page faults into the kernel, which zeroes it. On these VMs that costs about twice the write itself
