@@ -48,7 +48,7 @@ export function trajectoryProjection(
   const n = opts.n ?? 12;
   const student = loadImageTeacher(studentDir);
   const sfd = student.card.sfd as StudentCardSfd | undefined;
-  if (!sfd || sfd.stage !== 1) {
+  if (sfd?.stage !== 1) {
     student.unet.dispose();
     throw new RangeError(`${studentDir} is not a stage-1 SFD student`);
   }
