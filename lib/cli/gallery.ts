@@ -12,7 +12,8 @@ export const GALLERY_HELP = `  sfd gallery [--dir figures]       write DIR/index
 function commitLine(): string | null {
   try {
     const run = (...a: string[]) => execFileSync('git', a, { cwd: repoRoot(), encoding: 'utf8' }).trim();
-    const dirty = run('status', '--porcelain', '--', 'lib', 'notebooks') !== '';
+    // (notebooks change when they run: their outputs are not code, so only lib counts)
+    const dirty = run('status', '--porcelain', '--', 'lib') !== '';
     return `${run('rev-parse', '--short', 'HEAD')}${dirty ? ' (with uncommitted changes)' : ''}`;
   } catch {
     return null;
