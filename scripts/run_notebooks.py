@@ -67,6 +67,8 @@ def run(path, timeout, write):
         i, c, kind = failing
         print(f"  cell #{i} [{kind}]:\n{indent(c.source)}")
         print(f"  stderr:\n{indent(stderr_of(c) or '(none)')}")
+        if error is not None:  # the kernel's own report (ename, evalue), which tslab's stderr can lack
+            print(f"  error:\n{indent(str(error)[-1500:])}")
     else:
         print(indent(str(error)[:3000]))
     sys.stdout.flush()
