@@ -298,14 +298,13 @@ export function sfdTargetReport(
     afs?: boolean;
     threshold?: boolean;
   };
-  // the protocol of the baselines: N = 5000, seed 0, the plain sampler (no AFS, no thresholding)
+  // N = 5000, seed 0; the student as it samples (its AFS), the teacher's baselines as plain samplers
   const at = (card: { evaluation?: Ev[] } | null, ok: (e: Ev) => boolean) =>
-    card?.evaluation?.find(
-      (e) => e.n === 5000 && e.seed === 0 && !e.afs && !e.threshold && e.fid !== undefined && ok(e),
-    )?.fid;
+    card?.evaluation?.find((e) => e.n === 5000 && e.seed === 0 && e.fid !== undefined && ok(e))?.fid;
   const fid = at(student, (e) => e.nfe === 2);
-  const dpm5 = at(teacher, (e) => e.solver === 'dpmpp-3m' && e.nfe === 5);
-  const dpm10 = at(teacher, (e) => e.solver === 'dpmpp-3m' && e.nfe === 10);
+  const plain = (e: Ev) => e.solver === 'dpmpp-3m' && !e.afs && !e.threshold;
+  const dpm5 = at(teacher, (e) => plain(e) && e.nfe === 5);
+  const dpm10 = at(teacher, (e) => plain(e) && e.nfe === 10);
   if (!student || fid === undefined || dpm5 === undefined || dpm10 === undefined) return null;
   const minutes = student.wallSeconds / 60;
   const cachedTargetIterations = Number(student.cachedTargetIterations ?? 0);

@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { sfdTargetReport } from '../../lib/experiments/benchmark';
 
 /**
- * A student card whose N = 5000, seed-0 evaluation at NFE 2 has this FID, listed after decoys that the
- * report must skip (another N, another seed, an AFS variant); the teacher's card is the shipped one.
+ * A student card whose N = 5000, seed-0 evaluation at NFE 2 (with AFS, as students sample) has this FID,
+ * listed after decoys that the report must skip (another N, another seed); the teacher's card is the
+ * shipped one, whose plain-sampler baselines the report must pick.
  */
 function student(fid: number | null, extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'sfd-target-'));
   const decoys = [
     { n: 1000, seed: 0, nfe: 2, fid: 1 },
-    { n: 5000, seed: 1, nfe: 2, fid: 2 },
-    { n: 5000, seed: 0, nfe: 2, fid: 3, afs: true },
+    { n: 5000, seed: 1, nfe: 2, fid: 2, afs: true },
   ];
-  const evaluation = fid === null ? decoys : [...decoys, { n: 5000, seed: 0, nfe: 2, fid }];
+  const evaluation = fid === null ? decoys : [...decoys, { n: 5000, seed: 0, nfe: 2, fid, afs: true }];
   writeFileSync(
     join(dir, 'model.json'),
     JSON.stringify({ wallSeconds: 300, backend: 'native', evaluation, cachedTargetIterations: 0, ...extra }),
@@ -41,6 +41,12 @@ describe('SFD targets in the benchmark', () => {
     assert.equal(sfdTargetReport(student(9, { wallSeconds: 601 }))?.fastEnough, false);
     const cached = sfdTargetReport(student(9, { cachedTargetIterations: 600 }));
     assert.deepEqual([cached?.fastEnough, cached?.cachedTargetIterations], [false, 600]);
+  });
+
+  it("reads the shipped NFE-2 student's card", () => {
+    const t = sfdTargetReport();
+    assert.ok(t, 'data/students/sfd-nfe2 has an N = 5000 evaluation');
+    assert.equal(t.fastEnough, t.minutes <= 10 && t.cachedTargetIterations === 0);
   });
 
   it('is null without a shipped student or its evaluation', () => {
