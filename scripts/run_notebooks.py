@@ -58,11 +58,17 @@ def run(path, timeout, write):
             failing = (i, c, "late async error, surfaced in this cell")
     if write and error is None and failing is None:
         nbformat.write(nb, path)
+    if error is not None or failing is not None:
+        # keep what the failing run printed, for a look at the outputs before the failure
+        failed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".cache", "notebooks-failed")
+        os.makedirs(failed, exist_ok=True)
+        kept = os.path.join(failed, os.path.basename(path))
+        nbformat.write(nb, kept)
     dt = time.time() - t0
     if error is None and failing is None:
         print(f"ok   {path} ({dt:.1f}s)", flush=True)
         return True, dt, figures_since(t0)
-    print(f"FAIL {path} ({dt:.1f}s)")
+    print(f"FAIL {path} ({dt:.1f}s); its outputs so far: {os.path.relpath(kept)}")
     if failing:
         i, c, kind = failing
         print(f"  cell #{i} [{kind}]:\n{indent(c.source)}")

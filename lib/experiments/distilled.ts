@@ -5,6 +5,7 @@ import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
 import { teacherDir } from '../models/teachers';
 import { loadWeights } from '../models/weightsIO';
+import { displaysSent } from '../plot/display';
 import { trainingView } from '../plot/trainingView';
 import { repoRoot } from '../runtime/paths';
 import type { SfdConfig } from '../sfd/config';
@@ -110,6 +111,7 @@ export async function distilled(
   } finally {
     fnet?.net.dispose();
   }
+  await displaysSent(); // the live view's final state reaches the notebook before its cell ends
   const f = read();
   for (const t of f.tensors.values()) t.dispose();
   return { dir, trained: true, seconds: r.seconds, card: f.meta };

@@ -12,6 +12,76 @@ export function writer(): Writer | null {
   }
 }
 
+type Message = Parameters<Writer>[0];
+
+/**
+ * Outputs waiting to be sent, oldest first. tslab sends through a zeromq socket that refuses a second
+ * send while one is still in flight ("Socket is busy writing", EBUSY) — which happens when a long
+ * computation updates a live display without yielding to the event loop. Such outputs wait here and
+ * are sent, in order, once the socket is free; for a live display only its latest state waits.
+ */
+const pending: { w: Writer; msg: Message; update: boolean; id?: string }[] = [];
+let draining = false;
+const idle: (() => void)[] = [];
+
+function busy(e: unknown): boolean {
+  return (e as { code?: string })?.code === 'EBUSY';
+}
+
+function drain(): void {
+  draining = false;
+  while (pending.length) {
+    const p = pending[0];
+    try {
+      p.w(p.msg, p.update);
+    } catch (e) {
+      if (busy(e)) {
+        scheduleDrain();
+        return;
+      }
+      // any other failure loses this one output, not the computation that made it
+      pending.shift();
+      try {
+        console.error(`a display output could not be sent: ${e instanceof Error ? e.message : e}`);
+      } catch {
+        // stderr goes through the same socket in a notebook
+      }
+      continue;
+    }
+    pending.shift();
+  }
+  for (const f of idle.splice(0)) f();
+}
+
+function scheduleDrain(): void {
+  if (draining) return;
+  draining = true;
+  setTimeout(drain, 5);
+}
+
+/** Sends a display message now, or queues it behind earlier ones while the kernel's socket is busy. */
+export function sendDisplay(w: Writer, msg: Message, update: boolean): void {
+  if (!pending.length) {
+    try {
+      w(msg, update);
+      return;
+    } catch (e) {
+      if (!busy(e)) throw e;
+    }
+  }
+  const id = msg.transient.display_id as string | undefined;
+  const same = id === undefined ? -1 : pending.findIndex((p) => p.id === id && p.update);
+  // a waiting update of the same live display is superseded; its first showing (update false) is kept
+  if (same >= 0 && update) pending[same] = { w, msg, update, id };
+  else pending.push({ w, msg, update, id });
+  scheduleDrain();
+}
+
+/** Resolves once every queued display output has been sent (call before a long cell returns). */
+export function displaysSent(): Promise<void> {
+  return pending.length ? new Promise((resolve) => idle.push(resolve)) : Promise.resolve();
+}
+
 /**
  * Sends one display output carrying several MIME types (tslab's public API sends one type per output).
  * Binary values are base64-encoded as Jupyter expects. Returns false outside a notebook.
@@ -22,7 +92,7 @@ export function displayBundle(data: Bundle): boolean {
   const norm: Bundle = {};
   for (const [k, v] of Object.entries(data))
     norm[k] = v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
-  w({ data: norm, metadata: {}, transient: {} }, false);
+  sendDisplay(w, { data: norm, metadata: {}, transient: {} }, false);
   return true;
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Bundle, writer } from './display';
+import { type Bundle, sendDisplay, writer } from './display';
 
 /**
  * One notebook output that is replaced in place (Jupyter's display_id / update_display_data): live views
@@ -15,7 +15,7 @@ export function liveDisplay(): { show(bundle: Bundle): boolean } {
       const data: Bundle = {};
       for (const [k, v] of Object.entries(bundle))
         data[k] = v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
-      w({ data, metadata: {}, transient: { display_id: id } }, shown);
+      sendDisplay(w, { data, metadata: {}, transient: { display_id: id } }, shown);
       shown = true;
       return true;
     },

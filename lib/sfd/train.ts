@@ -237,6 +237,8 @@ export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
       opts.onProgress?.({ iteration: it, iterations: cfg.iterations, seconds, last: point });
       if (opts.evalEvery && (it % opts.evalEvery === 0 || it === cfg.iterations)) await evaluate();
       if (it % cfg.checkpointEvery === 0 || it === stop) await save();
+      // one turn of the event loop per iteration: a notebook's display messages and interrupts get through
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (it < cfg.iterations) return { config: cfg, iterations: it, seconds, log, evals, modelDir: opts.out };
     const sfd: StudentCardSfd = { stage, config: cfg, sampling };
