@@ -25,7 +25,10 @@ describe('display sending while the kernel socket is busy', () => {
   it('sends at once when the socket is free', async () => {
     const k = kernel(0);
     sendDisplay(k.w, msg('a'), false);
-    assert.deepEqual(k.sent.map((s) => s.text), ['a']);
+    assert.deepEqual(
+      k.sent.map((s) => s.text),
+      ['a'],
+    );
     await displaysSent();
   });
 
@@ -35,7 +38,10 @@ describe('display sending while the kernel socket is busy', () => {
     sendDisplay(k.w, msg('figure'), false);
     assert.equal(k.sent.length, 0);
     await displaysSent();
-    assert.deepEqual(k.sent.map((s) => s.text), ['table', 'figure']);
+    assert.deepEqual(
+      k.sent.map((s) => s.text),
+      ['table', 'figure'],
+    );
   });
 
   it('keeps only the latest waiting update of a live display, and its first showing', async () => {
