@@ -23,6 +23,35 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# Lavapipe (Mesa's software Vulkan driver) for the WebGPU tests: Dawn needs Mesa >= 23, which Debian 12
+# has only in bookworm-backports (its own 22.3 is refused); newer Debian releases have it in their main suite.
+lavapipe_ok() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null) || return 1
+  dpkg --compare-versions "$v" ge 23 && dpkg-query -W -f='${Status}' libvulkan1 2>/dev/null | grep -q 'install ok installed'
+}
+if ! lavapipe_ok; then
+  if [ "$(id -u)" = 0 ]; then
+    . /etc/os-release
+    suite=()
+    if [ "${VERSION_CODENAME:-}" = bookworm ]; then
+      if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        # the machine's own Debian mirror (first URIs:/deb line that is not the security archive)
+        mirror=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list |
+          grep -v security | grep -m1 -oE 'https?://[^ ]+' || true)
+        printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+          "${mirror:-http://deb.debian.org/debian}" >/etc/apt/sources.list.d/bookworm-backports.sources
+      fi
+      suite=(-t bookworm-backports)
+    fi
+    echo "setup: installing lavapipe (mesa-vulkan-drivers ${suite[*]})"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${suite[@]}" mesa-vulkan-drivers libvulkan1 >/dev/null
+  else
+    echo "setup: no Mesa >= 23 lavapipe: the WebGPU tests will be skipped (install mesa-vulkan-drivers from bookworm-backports as root)" >&2
+  fi
+fi
+
 npm ci --no-audit --no-fund
 
 # Jupyter is Debian's, so it runs under /usr/bin/python3 (the python3 on PATH may be another install).

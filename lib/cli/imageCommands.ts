@@ -111,7 +111,7 @@ export async function sampleImageCommand(
   const seed = seedArg(values.seed, 0);
   const bar = progressBar('sample', 1);
   const t0 = performance.now();
-  const r = sampleImages(denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
+  const r = await sampleImages(denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
     bar(d, t, (performance.now() - t0) / 1000),
   );
   writeFileAtomic(values.out, imageGridPng(r.pixels, n, r.shape, Math.min(n, Math.ceil(Math.sqrt(n)))));
@@ -183,13 +183,13 @@ export async function evalCommand(args: string[]): Promise<void> {
   console.error(describeBackend(b));
   const fnet = loadFeatureNet();
   if (values['write-reference-stats']) {
-    const f = writeReferenceStats(fnet.net, fnet.sha256);
+    const f = await writeReferenceStats(fnet.net, fnet.sha256);
     console.log(`reference statistics of MNIST train (${f.train.n}) and test (${f.test.n}) written`);
     return;
   }
   if (values.denoising) {
     if (!values.teacher) throw new RangeError('--denoising needs --teacher NAME|DIR');
-    const result = denoisingReport(values.teacher, intArg(values.n, 'n', 1000, 1), b.choice);
+    const result = await denoisingReport(values.teacher, intArg(values.n, 'n', 1000, 1), b.choice);
     console.log(JSON.stringify(result));
     if (values.record) recordInCard(teacherDirOf(values.card ?? values.teacher), result);
     return;
@@ -210,7 +210,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     const { denoise, cfg, student } = modelSampling(teacher, values);
     const seed = seedArg(values.seed, 0);
     const bar = progressBar('sample', 1);
-    const r = sampleImages(denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
+    const r = await sampleImages(denoise, teacher.shape, n, seed, cfg, 250, (d, t) =>
       bar(d, t, (performance.now() - t0) / 1000),
     );
     teacher.unet.dispose();
@@ -239,7 +239,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   }
   const sampleSeconds = (performance.now() - t0) / 1000;
   if (values.grid) writeFileAtomic(values.grid, imageGridPng(pixels, Math.min(n, 100), [28, 28, 1], 10));
-  const m = evaluateImages(pixels, n, fnet.net, fnet.sha256, ref);
+  const m = await evaluateImages(pixels, n, fnet.net, fnet.sha256, ref);
   const result = { ...source, ...m, backend: b.choice, sampleSeconds: Math.round(sampleSeconds) };
   console.log(JSON.stringify(result));
   if (values.record) {
@@ -256,7 +256,11 @@ export const DENOISING_SIGMAS = [0.05, 0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 80];
  * The teacher's denoising MSE per σ on n MNIST test images, beside that of the exact denoiser of a
  * Gaussian fitted to MNIST train (the best linear denoiser), on the same noisy inputs.
  */
-export function denoisingReport(teacherName: string, n: number, backend: string): Record<string, unknown> {
+export async function denoisingReport(
+  teacherName: string,
+  n: number,
+  backend: string,
+): Promise<Record<string, unknown>> {
   const teacher = loadImageTeacher(teacherName);
   const test = loadMnist('test');
   const { x } = mnistBatch(test, realSubset(test, n, 2));
@@ -265,10 +269,10 @@ export function denoisingReport(teacherName: string, n: number, backend: string)
     train,
     Uint32Array.from({ length: train.n }, (_, i) => i),
   ).x;
-  const linear = linearDenoiser(pixelGaussian(all));
+  const linear = linearDenoiser(await pixelGaussian(all));
   all.dispose();
-  const ours = denoisingError(teacher.denoise, x, DENOISING_SIGMAS);
-  const base = denoisingError(linear, x, DENOISING_SIGMAS);
+  const ours = await denoisingError(teacher.denoise, x, DENOISING_SIGMAS);
+  const base = await denoisingError(linear, x, DENOISING_SIGMAS);
   teacher.unet.dispose();
   x.dispose();
   return {

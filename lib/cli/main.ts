@@ -13,7 +13,13 @@ import {
 import { checkPeer, peerAvailable, runPeer } from '../experiments/peerBench';
 import { TOY_MIXTURES } from '../models/toys';
 import { unetDefaults } from '../models/unet';
-import { BACKEND_ORDER, describeBackend, gpuBackendPresent, initBackend } from '../runtime/backend';
+import {
+  BACKEND_ORDER,
+  backendReport,
+  describeBackend,
+  gpuBackendPresent,
+  initBackend,
+} from '../runtime/backend';
 import { loadAddon } from '../runtime/native/addon';
 import { sfdDefaults } from '../sfd/config';
 import { mnistTeacherUNet } from '../train/teacher';
@@ -63,12 +69,11 @@ async function info(): Promise<void> {
     attempts: b.attempts,
     gpuBackendInstalled: gpuBackendPresent(),
     gpuDevice: b.gpuDevice,
+    adapter: b.adapter,
     versions: { sfdLab: pkg.version, tfjs: tf.version.tfjs, node: process.versions.node },
   };
   console.log(describeBackend(b));
-  console.log(
-    `GPU backend (@tensorflow/tfjs-node-gpu): ${report.gpuBackendInstalled ? 'installed' : 'not installed'}`,
-  );
+  for (const line of backendReport(b)) console.log(line);
   console.log(
     `versions: sfd-lab ${report.versions.sfdLab}, tfjs ${report.versions.tfjs}, node ${report.versions.node}`,
   );

@@ -31,7 +31,7 @@ export interface ImageSamples {
  * Draws n images by solving the PF-ODE from seeded noise, `batch` at a time. Sample i's noise depends only
  * on (seed, i), so results do not depend on the batch size.
  */
-export function sampleImages(
+export async function sampleImages(
   denoise: Denoiser,
   shape: [number, number, number],
   n: number,
@@ -39,7 +39,7 @@ export function sampleImages(
   cfg: ImageSampling,
   batch = 250,
   onBatch?: (done: number, total: number) => void,
-): ImageSamples {
+): Promise<ImageSamples> {
   if (!Number.isInteger(n) || n < 1)
     throw new RangeError(`number of samples must be a positive integer, got ${n}`);
   const entry = solverByName(cfg.solver);
@@ -58,8 +58,9 @@ export function sampleImages(
     const x = tf.tensor4d(z, [b, ...shape]);
     const r = entry.solve(d, x, ts, { keep: [], threshold: cfg.threshold });
     const out = tf.tidy(() => r.x.clipByValue(-1, 1));
-    pixels.set(out.dataSync(), s * per);
-    tf.dispose([x, r.x, out, ...r.trajectory]);
+    tf.dispose([x, r.x, ...r.trajectory]);
+    pixels.set(await out.data(), s * per);
+    out.dispose();
     calls = counted.calls();
     onBatch?.(s + b, n);
   }

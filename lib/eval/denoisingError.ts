@@ -38,12 +38,12 @@ export function linearDenoiser(stats: GaussianStats): Denoiser {
  * Mean and unbiased covariance of images (batch-first, flattened), via one float32 GEMM on centred data
  * (the mean is taken in float64 first, so centring loses nothing that matters for a baseline).
  */
-export function pixelGaussian(images: tf.Tensor, batch = 10_000): GaussianStats {
+export async function pixelGaussian(images: tf.Tensor, batch = 10_000): Promise<GaussianStats> {
   const n = images.shape[0];
   const d = images.size / n;
   if (n < 2) throw new RangeError('pixelGaussian: needs at least 2 images');
   const flat = images.reshape([n, d]);
-  const px = flat.dataSync();
+  const px = await flat.data();
   const mu = new Float64Array(d);
   for (let i = 0; i < px.length; i++) mu[i % d] += px[i];
   for (let j = 0; j < d; j++) mu[j] /= n;
@@ -57,7 +57,7 @@ export function pixelGaussian(images: tf.Tensor, batch = 10_000): GaussianStats 
     acc.dispose();
     acc = next;
   }
-  const outer = acc.dataSync();
+  const outer = await acc.data();
   const sigma = Array.from(outer, (v) => v / (n - 1));
   tf.dispose([acc, muT, flat]);
   return { n, mu: Array.from(mu), sigma };
@@ -73,17 +73,19 @@ export interface DenoisingErrorRow {
  * Denoising error of `denoise` on clean images x₀ at each noise level: the noise is drawn from `seed`,
  * so two denoisers compared with the same seed see the same noisy inputs.
  */
-export function denoisingError(
+export async function denoisingError(
   denoise: Denoiser,
   x0: tf.Tensor,
   sigmas: readonly number[],
   seed = 0,
   batch = 250,
-): DenoisingErrorRow[] {
+): Promise<DenoisingErrorRow[]> {
   const n = x0.shape[0];
   const per = x0.size / n;
-  return sigmas.map((sigma, k) => {
+  for (const sigma of sigmas)
     if (!(sigma > 0)) throw new RangeError(`denoisingError: σ must be > 0, got ${sigma}`);
+  const rows: DenoisingErrorRow[] = [];
+  for (const [k, sigma] of sigmas.entries()) {
     const rng = makeRng(seed + k);
     let sum = 0;
     for (let s = 0; s < n; s += batch) {
@@ -100,9 +102,10 @@ export function denoisingError(
           .square()
           .sum();
       });
-      sum += err.dataSync()[0];
+      sum += (await err.data())[0];
       err.dispose();
     }
-    return { sigma, mse: sum / (n * per) };
-  });
+    rows.push({ sigma, mse: sum / (n * per) });
+  }
+  return rows;
 }

@@ -9,12 +9,12 @@ import { FeatureStats, frechetDistance, type GaussianStats } from './fid';
 import { prdc } from './prdc';
 
 /** Features (n×128) and the classifier's mean max-softmax confidence for NHWC images in [−1, 1]. */
-export function imageFeatures(
+export async function imageFeatures(
   net: FeatureNet,
   pixels: Float32Array,
   n: number,
   batch = 500,
-): { features: Float32Array; confidence: number } {
+): Promise<{ features: Float32Array; confidence: number }> {
   const per = 28 * 28;
   if (pixels.length !== n * per)
     throw new RangeError(`imageFeatures: ${pixels.length} values for ${n} 28×28×1 images`);
@@ -27,15 +27,17 @@ export function imageFeatures(
       const a = net.activations(x);
       return [a.features, tf.softmax(a.logits).max(1).sum()];
     });
-    features.set(f.dataSync(), s * FEATURE_DIM);
-    conf += (p.dataSync() as Float32Array)[0];
-    tf.dispose([x, f, p]);
+    x.dispose();
+    features.set(await f.data(), s * FEATURE_DIM);
+    conf += (await p.data())[0];
+    tf.dispose([f, p]);
   }
   return { features, confidence: conf / n };
 }
 
 /** Pixels of the images of a split at the given indices (NHWC, [−1, 1]). */
 export function mnistPixels(ds: MnistSet, indices: ArrayLike<number>): Float32Array {
+  // a tensor made from CPU values reads back synchronously on every backend (webgpu uploads it lazily)
   const { x } = mnistBatch(ds, indices);
   const px = x.dataSync() as Float32Array;
   x.dispose();
@@ -59,25 +61,25 @@ export function referenceStatsPath(): string {
 }
 
 /** Feature mean/covariance of a whole MNIST split. */
-export function splitStats(net: FeatureNet, ds: MnistSet): GaussianStats {
+export async function splitStats(net: FeatureNet, ds: MnistSet): Promise<GaussianStats> {
   const stats = new FeatureStats(FEATURE_DIM);
   const chunk = 5000;
   for (let s = 0; s < ds.n; s += chunk) {
     const idx = Array.from({ length: Math.min(chunk, ds.n - s) }, (_, i) => s + i);
-    stats.add(imageFeatures(net, mnistPixels(ds, idx), idx.length).features);
+    stats.add((await imageFeatures(net, mnistPixels(ds, idx), idx.length)).features);
   }
   return stats.summary();
 }
 
-export function writeReferenceStats(
+export async function writeReferenceStats(
   net: FeatureNet,
   sha256: string,
   path = referenceStatsPath(),
-): ReferenceStatsFile {
+): Promise<ReferenceStatsFile> {
   const file = {
     featureNetSha256: sha256,
-    train: splitStats(net, loadMnist('train')),
-    test: splitStats(net, loadMnist('test')),
+    train: await splitStats(net, loadMnist('train')),
+    test: await splitStats(net, loadMnist('test')),
   };
   writeFileAtomic(path, `${JSON.stringify(file)}\n`);
   return file;
@@ -110,22 +112,20 @@ export interface SampleMetrics {
  * FID of the images against the whole reference split's statistics, and PRDC (k = 5) against a seeded
  * subset of that split of the same size.
  */
-export function evaluateImages(
+export async function evaluateImages(
   pixels: Float32Array,
   n: number,
   net: FeatureNet,
   featureNetSha256: string,
   reference: MnistSplit = 'test',
   k = 5,
-): SampleMetrics {
+): Promise<SampleMetrics> {
   const ref = readReferenceStats(featureNetSha256)[reference];
-  const { features, confidence } = imageFeatures(net, pixels, n);
+  const { features, confidence } = await imageFeatures(net, pixels, n);
   const fid = frechetDistance(new FeatureStats(FEATURE_DIM).add(features).summary(), ref);
   const ds = loadMnist(reference);
-  const real = imageFeatures(
-    net,
-    mnistPixels(ds, realSubset(ds, Math.min(n, ds.n))),
-    Math.min(n, ds.n),
+  const real = (
+    await imageFeatures(net, mnistPixels(ds, realSubset(ds, Math.min(n, ds.n))), Math.min(n, ds.n))
   ).features;
   const p = prdc({ data: real, dim: FEATURE_DIM }, { data: features, dim: FEATURE_DIM }, k);
   return { n, reference, fid, ...p, meanConfidence: confidence, featureNetSha256 };

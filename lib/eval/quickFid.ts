@@ -9,7 +9,7 @@ import { FeatureStats, frechetDistance } from './fid';
  * FID alone (no PRDC, whose k-NN search is quadratic) of n images drawn from a denoiser with fixed seeds:
  * the cheap score of training curves (`sfd distill --eval-every`). Comparable only at equal n and seed.
  */
-export function quickFid(
+export async function quickFid(
   denoise: Denoiser,
   shape: [number, number, number],
   sampling: ImageSampling,
@@ -18,9 +18,9 @@ export function quickFid(
   net: FeatureNet,
   featureNetSha256: string,
   reference: MnistSplit = 'test',
-): number {
-  const { pixels } = sampleImages(denoise, shape, n, seed, sampling);
-  const { features } = imageFeatures(net, pixels, n);
+): Promise<number> {
+  const { pixels } = await sampleImages(denoise, shape, n, seed, sampling);
+  const { features } = await imageFeatures(net, pixels, n);
   const ref = readReferenceStats(featureNetSha256)[reference];
   return frechetDistance(new FeatureStats(FEATURE_DIM).add(features).summary(), ref);
 }

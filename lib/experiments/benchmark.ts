@@ -53,12 +53,13 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(reps: number, f: () => void): number {
-  f(); // warm-up (kernel set-up, allocations)
+/** Median wall time of `f`, which must end by reading a result back (so a GPU has finished its work). */
+async function time(reps: number, f: () => Promise<unknown>): Promise<number> {
+  await f(); // warm-up (kernel set-up, shader compilation, allocations)
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    f();
+    await f();
     ts.push(performance.now() - t0);
   }
   return median(ts);
@@ -80,7 +81,13 @@ export function sgemmPeak(n = 2048): number | null {
   const a = new Float32Array(n * n).fill(1);
   const b = new Float32Array(n * n).fill(1);
   const c = new Float32Array(n * n);
-  const ms = time(3, () => addon.sgemm(0, 0, n, n, n, 1, a, n, b, n, 0, c, n));
+  const ts: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t0 = performance.now();
+    addon.sgemm(0, 0, n, n, n, 1, a, n, b, n, 0, c, n);
+    if (i > 0) ts.push(performance.now() - t0); // the first is a warm-up
+  }
+  const ms = median(ts);
   return (2 * n ** 3) / (ms * 1e6);
 }
 
@@ -136,16 +143,20 @@ export async function runBenchmark(
     const xT = tf.randomNormal([cfg.trainBatch, 32, 32, 3], 0, 0.5, 'float32', 7) as tf.Tensor4D;
     const noisy = xT.add(tf.randomNormal(xT.shape, 0, 1.2, 'float32', 8));
     const trainLoss = () => D(noisy, 1.2).sub(xT).square().mean() as tf.Scalar;
-    const trainStep = () => tf.dispose(adam.minimize(trainLoss, 1e-4));
-    add('train step', time(cfg.reps, trainStep), cfg.trainBatch, 3 * fwdFlops * cfg.trainBatch);
+    const trainStep = async () => {
+      const loss = adam.minimize(trainLoss, 1e-4);
+      await loss.data();
+      loss.dispose();
+    };
+    add('train step', await time(cfg.reps, trainStep), cfg.trainBatch, 3 * fwdFlops * cfg.trainBatch);
     // (b) inference at inferBatch
     const xI = tf.randomNormal([cfg.inferBatch, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
-    // (the block body matters: tidy walks a returned value element by element, ~0.3 s for a big typed array)
-    const infer = () =>
-      tf.tidy(() => {
-        D(xI, 1.2).dataSync();
-      });
-    add('inference', time(cfg.reps, infer), cfg.inferBatch, fwdFlops * cfg.inferBatch);
+    const infer = async () => {
+      const y = D(xI, 1.2);
+      await y.data();
+      y.dispose();
+    };
+    add('inference', await time(cfg.reps, infer), cfg.inferBatch, fwdFlops * cfg.inferBatch);
     // (c) the trainer's own SFD iteration at NFE 2 with AFS: DPM-Solver++(3M) teacher with K = 4 (12
     // forwards), then the student's two trained Euler steps (forward + backward ≈ 3 forwards each); on
     // this UNet and on the MNIST teacher's architecture at the trainer's default batch
@@ -168,7 +179,7 @@ export async function runBenchmark(
       let it = 0;
       add(
         workload,
-        time(cfg.reps, () => sfdIteration(ctx, it++, 1e-5)),
+        await time(cfg.reps, () => sfdIteration(ctx, it++, 1e-5)),
         batch,
         (12 + 2 * 3) * flops * batch,
       );
@@ -237,13 +248,16 @@ export async function lossCurveParity(
     const unet = createUNet({ resolution: 8, inChannels: 1, channels: [8, 16], groups: 4, embedDim: 8 }, 3);
     const D = edmPrecond(unetRawNet(unet));
     const adam = new Adam(unet.weights);
-    curves[backend] = data.map(({ x0, noise, t }) =>
-      tf.tidy(() => {
+    curves[backend] = [];
+    for (const { x0, noise, t } of data) {
+      const loss = tf.tidy(() => {
         const x = tf.tensor4d(x0, [batch, 8, 8, 1]);
         const xt = x.add(tf.tensor4d(noise, [batch, 8, 8, 1]).mul(t));
-        return adam.minimize(() => D(xt, t).sub(x).square().mean() as tf.Scalar, 2e-3).dataSync()[0];
-      }),
-    );
+        return adam.minimize(() => D(xt, t).sub(x).square().mean() as tf.Scalar, 2e-3);
+      });
+      curves[backend].push((await loss.data())[0]);
+      loss.dispose();
+    }
     adam.dispose();
     unet.dispose();
   }

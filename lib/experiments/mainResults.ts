@@ -109,7 +109,7 @@ export async function mainResults(overrides: Partial<MainResultsConfig> = {}) {
     { teacher: vRun.dir, stage: 2, evalEvery: c.evalEvery, evalN: c.evalN },
   );
   const rows: MainRow[] = [];
-  const add = (
+  const add = async (
     method: string,
     family: MainRow['family'],
     nfe: number,
@@ -117,7 +117,7 @@ export async function mainResults(overrides: Partial<MainResultsConfig> = {}) {
     trainSeconds = 0,
     dir?: string,
   ) => {
-    const m = samplerMetrics(choice, c.n);
+    const m = await samplerMetrics(choice, c.n);
     rows.push({
       method,
       family,
@@ -134,12 +134,20 @@ export async function mainResults(overrides: Partial<MainResultsConfig> = {}) {
   };
   for (const solver of c.solvers)
     for (const nfe of feasibleNfes(solverByName(solver), false, 2, c.maxTeacherNfe))
-      add(solverByName(solver).label, 'teacher solver', nfe, { model: c.teacher, solver, nfe });
-  add('Heun, 36 NFE', 'many-step teacher', 36, { model: c.teacher, solver: 'heun', nfe: 36 });
+      await add(solverByName(solver).label, 'teacher solver', nfe, { model: c.teacher, solver, nfe });
+  await add('Heun, 36 NFE', 'many-step teacher', 36, { model: c.teacher, solver: 'heun', nfe: 36 });
   for (const [i, nfe] of c.nfes.entries())
-    add('SFD', 'SFD', nfe, { model: sfdRuns[i].dir, nfe }, sfdRuns[i].seconds, sfdRuns[i].dir);
-  for (const nfe of c.nfes) add('SFD-v', 'SFD-v', nfe, { model: vRun.dir, nfe }, vRun.seconds, vRun.dir);
-  add('SFD two-stage', 'SFD two-stage', 1, { model: s2.dir, nfe: 1 }, vRun.seconds + s2.seconds, s2.dir);
+    await add('SFD', 'SFD', nfe, { model: sfdRuns[i].dir, nfe }, sfdRuns[i].seconds, sfdRuns[i].dir);
+  for (const nfe of c.nfes)
+    await add('SFD-v', 'SFD-v', nfe, { model: vRun.dir, nfe }, vRun.seconds, vRun.dir);
+  await add(
+    'SFD two-stage',
+    'SFD two-stage',
+    1,
+    { model: s2.dir, nfe: 1 },
+    vRun.seconds + s2.seconds,
+    s2.dir,
+  );
   return { config: c, rows, students: [...sfdRuns, vRun, s2] };
 }
 

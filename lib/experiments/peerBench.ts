@@ -55,8 +55,8 @@ export async function checkPeer(config: UNetConfig, batch = 2, cNoise = 0.3, see
     const { resolution: r, inChannels: c } = u.config;
     const x = tf.randomNormal([batch, r, r, c], 0, 1, 'float32', seed + 1);
     const y = u.net(x, cNoise);
-    writeFileSync(join(dir, 'input.bin'), Buffer.from((x.dataSync() as Float32Array).buffer));
-    writeFileSync(join(dir, 'output.bin'), Buffer.from((y.dataSync() as Float32Array).slice().buffer));
+    writeFileSync(join(dir, 'input.bin'), Buffer.from(((await x.data()) as Float32Array).slice().buffer));
+    writeFileSync(join(dir, 'output.bin'), Buffer.from(((await y.data()) as Float32Array).slice().buffer));
     writeFileSync(join(dir, 'meta.json'), JSON.stringify({ shape: [batch, r, r, c], cNoise }));
     tf.dispose([x, y]);
     const p = spawnSync(python(), [PEER(), 'check', dir], { encoding: 'utf8' });

@@ -53,8 +53,8 @@ export async function rhoSweep(
     rows.push({
       rho,
       ts: timeGrid(studentTimestamps(c.nfe, cfg.afs), cfg.schedule),
-      fid: samplerFid({ model: st.dir, nfe: c.nfe }, c.fidN),
-      undistilledFid: samplerFid(
+      fid: await samplerFid({ model: st.dir, nfe: c.nfe }, c.fidN),
+      undistilledFid: await samplerFid(
         { model: c.teacher, nfe: c.nfe, solver: 'euler', afs: cfg.afs, schedule: cfg.schedule },
         c.fidN,
       ),

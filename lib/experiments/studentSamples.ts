@@ -39,11 +39,11 @@ function samplerOf(choice: SamplerChoice) {
 }
 
 /** FID (quick: no PRDC) of n samples with a fixed seed, for experiment curves and tables. */
-export function samplerFid(choice: SamplerChoice, n: number, seed = 0): number {
+export async function samplerFid(choice: SamplerChoice, n: number, seed = 0): Promise<number> {
   const s = samplerOf(choice);
   const f = loadFeatureNet();
   try {
-    return quickFid(s.denoise, s.m.shape, s.sampling, n, seed, f.net, f.sha256);
+    return await quickFid(s.denoise, s.m.shape, s.sampling, n, seed, f.net, f.sha256);
   } finally {
     f.net.dispose();
     s.m.unet.dispose();
@@ -51,18 +51,18 @@ export function samplerFid(choice: SamplerChoice, n: number, seed = 0): number {
 }
 
 /** FID with precision, recall, density, coverage and classifier confidence (lib/eval) of n samples. */
-export function samplerMetrics(
+export async function samplerMetrics(
   choice: SamplerChoice,
   n: number,
   seed = 0,
-): SampleMetrics & { seconds: number } {
+): Promise<SampleMetrics & { seconds: number }> {
   const s = samplerOf(choice);
   const f = loadFeatureNet();
   try {
     const t0 = performance.now();
-    const r = sampleImages(s.denoise, s.m.shape, n, seed, s.sampling);
+    const r = await sampleImages(s.denoise, s.m.shape, n, seed, s.sampling);
     const seconds = (performance.now() - t0) / 1000;
-    return { ...evaluateImages(r.pixels, n, f.net, f.sha256), seconds };
+    return { ...(await evaluateImages(r.pixels, n, f.net, f.sha256)), seconds };
   } finally {
     f.net.dispose();
     s.m.unet.dispose();
@@ -70,16 +70,16 @@ export function samplerMetrics(
 }
 
 /** A grid of samples saved as figures/<name>.png and shown inline (sample grids are raster: PNG only). */
-export function showSampleGrid(
+export async function showSampleGrid(
   name: string,
   choice: SamplerChoice,
   n = 64,
   seed = 1,
   alt = name,
-): Uint8Array {
+): Promise<Uint8Array> {
   const s = samplerOf(choice);
   try {
-    const r = sampleImages(s.denoise, s.m.shape, n, seed, s.sampling);
+    const r = await sampleImages(s.denoise, s.m.shape, n, seed, s.sampling);
     const png = imageGridPng(r.pixels, n, r.shape, Math.ceil(Math.sqrt(n)));
     saveRasterFigure(name, png, alt);
     displayFigure({ png, alt });

@@ -67,9 +67,9 @@ export async function timestampTransfer(
   const n = studentTimestamps(c.nfe, base.afs);
   const steps = c.steps ?? Array.from({ length: n - 2 }, (_, i) => i + 1);
   const teacher = loadImageTeacher(c.teacher);
-  const measure = (dir: string | null) => {
+  const measure = async (dir: string | null) => {
     const s = dir ? loadImageTeacher(dir) : null;
-    const d = trajectoryDistance(
+    const d = await trajectoryDistance(
       teacher.denoise,
       s ? s.denoise : teacher.denoise,
       { ...base, batch: c.evalBatch },
@@ -79,7 +79,7 @@ export async function timestampTransfer(
     return d;
   };
   try {
-    const before = measure(null);
+    const before = await measure(null);
     const rows: TimestampTransferRow[] = [{ trainedStep: null, trainedT: null, l2: before.l2, seconds: 0 }];
     const ts = [base.schedule.tMax, ...before.ts];
     for (const j of steps) {
@@ -87,7 +87,7 @@ export async function timestampTransfer(
         { ...base, onlySteps: [j] },
         { teacher: c.teacher, label: `step ${j} (t = ${ts[j].toFixed(3)})` },
       );
-      rows.push({ trainedStep: j, trainedT: ts[j], l2: measure(st.dir).l2, seconds: st.seconds });
+      rows.push({ trainedStep: j, trainedT: ts[j], l2: (await measure(st.dir)).l2, seconds: st.seconds });
     }
     return { config: c, ts: before.ts, rows };
   } finally {

@@ -41,10 +41,10 @@ const scaled = (states: Float32Array[], ts: number[]) =>
  * trained against it (its solver, K steps per student step, its thresholding, on the refined grid) and the
  * student as it samples (Euler on its grid, AFS). Also each one's displacement from its starting noise.
  */
-export function trajectoryProjection(
+export async function trajectoryProjection(
   studentDir: string,
   opts: { nfe?: number; n?: number; seed?: number; teacher?: string } = {},
-): TrajectoryProjection {
+): Promise<TrajectoryProjection> {
   const n = opts.n ?? 12;
   const student = loadImageTeacher(studentDir);
   const sfd = student.card.sfd as StudentCardSfd | undefined;
@@ -71,8 +71,9 @@ export function trajectoryProjection(
       [n, ...student.shape],
     );
     held.push(xT);
-    const states = (r: { trajectory: tf.Tensor[]; x: tf.Tensor }) => {
-      const out = r.trajectory.map((t) => t.dataSync() as Float32Array);
+    const states = async (r: { trajectory: tf.Tensor[]; x: tf.Tensor }) => {
+      const out: Float32Array[] = [];
+      for (const t of r.trajectory) out.push((await t.data()) as Float32Array);
       tf.dispose([r.x, ...r.trajectory]);
       return out; // [timestamp] of n·per values
     };
@@ -80,9 +81,9 @@ export function trajectoryProjection(
       keep: 'all',
       threshold: cfg.teacherThreshold,
     });
-    const teacherStates = scaled(states(tRun), grid.ts);
+    const teacherStates = scaled(await states(tRun), grid.ts);
     const d = sfd.sampling.afs ? withAfs(s.denoise, sTs[0]) : s.denoise;
-    const studentStates = scaled(states(solverByName('euler').solve(d, xT, sTs, { keep: 'all' })), sTs);
+    const studentStates = scaled(await states(solverByName('euler').solve(d, xT, sTs, { keep: 'all' })), sTs);
     // rows: every (trajectory, timestamp) state of both; columns: pixels
     const rows: Float64Array[] = [];
     for (const set of [teacherStates, studentStates])

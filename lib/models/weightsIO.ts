@@ -34,37 +34,6 @@ export async function saveWeights<M extends object>(
   return { sha256: hash, bytes: bin.length };
 }
 
-/**
- * saveWeights for float32 tensors, synchronously (dataSync): for callers that dispose the tensors right
- * after, such as the teacher-trajectory cache inside a training iteration.
- */
-export function saveWeightsSync<M extends object>(
-  jsonPath: string,
-  binName: string,
-  tensors: Map<string, tf.Tensor>,
-  meta: M,
-): { sha256: string; bytes: number } {
-  const parts: Float32Array[] = [];
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  for (const [name, t] of tensors) {
-    if (t.dtype !== 'float32') throw new TypeError(`saveWeightsSync: ${name} is ${t.dtype}, not float32`);
-    parts.push(t.dataSync() as Float32Array);
-    specs.push({ name, shape: t.shape, dtype: 'float32' });
-  }
-  const bin = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    bin.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), off);
-    off += p.byteLength;
-  }
-  const hash = sha256(bin);
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileAtomic(join(dirname(jsonPath), binName), bin);
-  const manifest = { ...meta, weightsManifest: [{ paths: [binName], weights: specs }], sha256: hash };
-  writeFileAtomic(jsonPath, `${JSON.stringify(manifest)}\n`);
-  return { sha256: hash, bytes: bin.length };
-}
-
 export function loadWeights<M>(jsonPath: string): WeightsFile<M> & { sha256: string; binPath: string } {
   if (!existsSync(jsonPath)) throw new Error(`weights file not found: ${jsonPath}`);
   const json = JSON.parse(readFileSync(jsonPath, 'utf8'));

@@ -4,6 +4,7 @@ import { fixCpuResizeNearestNeighborGrad } from './kernels/resizeNearestNeighbor
 import { PooledCpuBackend } from './native/pooledBackend';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/register';
 import { quietCpuBanner } from './quietCpuBanner';
+import { describeAdapter, type GpuAdapter, loadWebgpu, probeWebgpu, webgpuAdapter } from './webgpu';
 
 quietCpuBanner();
 
@@ -11,10 +12,11 @@ quietCpuBanner();
 fixCpuResizeNearestNeighborGrad();
 
 /**
- * Backends in order of preference; the first that loads and initialises is used. `native` is tfjs's cpu
- * backend with convolutions and matrix products in a BLAS addon (native/); wasm is the portable fallback.
+ * Backends in order of preference; the first that loads and initialises is used. `webgpu` is tfjs's WebGPU
+ * backend on Dawn (the `webgpu` package), taken by default only on a hardware adapter; `native` is tfjs's
+ * cpu backend with convolutions and matrix products in a BLAS addon (native/); wasm is the portable fallback.
  */
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+export const BACKEND_ORDER = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
 export interface BackendAttempt {
@@ -33,12 +35,20 @@ export interface BackendInfo {
   forced: boolean;
   /** For tfjs-node(-gpu): whether TensorFlow found a GPU device (it falls back to the CPU without one). */
   gpuDevice?: boolean;
+  /** For webgpu: the adapter it runs on. */
+  adapter?: GpuAdapter;
   attempts: BackendAttempt[];
 }
 
-/** Loads a backend package; tfjs-node(-gpu) register themselves as 'tensorflow' on import. */
-async function load(name: BackendName): Promise<string> {
+/**
+ * Loads a backend package; tfjs-node(-gpu) register themselves as 'tensorflow' on import. `forced`: named
+ * by SFD_BACKEND (WebGPU then accepts a software adapter).
+ */
+async function load(name: BackendName, forced = false): Promise<string> {
   switch (name) {
+    case 'webgpu':
+      await loadWebgpu(forced);
+      return 'webgpu';
     case 'tensorflow-gpu':
       require('@tensorflow/tfjs-node-gpu');
       return 'tensorflow';
@@ -64,7 +74,7 @@ function firstLine(e: unknown): string {
 let current: Promise<BackendInfo> | null = null;
 
 /**
- * Picks the best available backend once per process: tfjs-node-gpu, then tfjs-node, then wasm, then cpu.
+ * Picks the best available backend once per process, in BACKEND_ORDER (a GPU first, then the CPU backends).
  * `SFD_BACKEND` (or `force`) names one of BACKEND_ORDER to use it, failing loudly if it cannot load.
  */
 export function initBackend(force: string | undefined = process.env.SFD_BACKEND): Promise<BackendInfo> {
@@ -82,14 +92,22 @@ async function choose(force: string | undefined): Promise<BackendInfo> {
   const attempts: BackendAttempt[] = [];
   for (const name of candidates) {
     try {
-      const tfName = await load(name);
+      const tfName = await load(name, force !== undefined);
       if (!(await tf.setBackend(tfName))) throw new Error(`tf.setBackend('${tfName}') returned false`);
       await tf.ready();
       // wasm ships no Conv2DBackpropFilter: without it conv nets cannot train there.
       if (tfName === 'wasm') registerConv2dBackpropFilter('wasm');
       attempts.push({ name, ok: true });
       const gpuDevice = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
-      return { backend: tf.getBackend(), choice: name, forced: force !== undefined, gpuDevice, attempts };
+      const adapter = tfName === 'webgpu' ? (webgpuAdapter() ?? undefined) : undefined;
+      return {
+        backend: tf.getBackend(),
+        choice: name,
+        forced: force !== undefined,
+        gpuDevice,
+        adapter,
+        attempts,
+      };
     } catch (e) {
       attempts.push({ name, ok: false, reason: firstLine(e) });
     }
@@ -100,7 +118,7 @@ async function choose(force: string | undefined): Promise<BackendInfo> {
 
 /** Loads and switches to one named backend (benchmarks compare several in one process). */
 export async function useBackend(name: BackendName): Promise<void> {
-  const tfName = await load(name);
+  const tfName = await load(name, true);
   if (!(await tf.setBackend(tfName))) throw new Error(`backend ${name} could not be initialised`);
   if (tfName === 'wasm') registerConv2dBackpropFilter('wasm');
 }
@@ -114,6 +132,16 @@ export function releasePooledMemory(): number {
   return be instanceof PooledCpuBackend ? be.releasePool() : 0;
 }
 
+/**
+ * Whether tensors live on a GPU (webgpu, or tfjs-node-gpu with a device): there every read back to the
+ * CPU is a round trip that stalls the device, so hot loops read once per iteration, not per step.
+ */
+export function onGpu(): boolean {
+  const name = tf.getBackend();
+  if (name === 'webgpu') return true;
+  return name === 'tensorflow' && !!(tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+}
+
 /** Whether the GPU backend package can be loaded here (without switching to it). */
 export function gpuBackendPresent(): boolean {
   try {
@@ -122,6 +150,30 @@ export function gpuBackendPresent(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * For `sfd info`: the WebGPU adapter this machine offers (in use or not), and one line per backend not in
+ * use saying why — its load error, or that a backend earlier in the order was taken first.
+ */
+export function backendReport(info: BackendInfo): string[] {
+  const probe = info.adapter ? { adapter: info.adapter } : probeWebgpu();
+  const a = probe.adapter;
+  const lines = [
+    `WebGPU adapter: ${a ? describeAdapter(a) : `none (${probe.reason})`}${a?.software && info.choice !== 'webgpu' ? '; used only when forced (SFD_BACKEND=webgpu)' : ''}`,
+    'backends not in use:',
+  ];
+  for (const name of BACKEND_ORDER) {
+    if (name === info.choice) continue;
+    const tried = info.attempts.find((t) => t.name === name);
+    let why =
+      tried?.reason ??
+      (info.forced ? `not tried (SFD_BACKEND=${info.choice})` : `not tried (${info.choice} comes first)`);
+    if (name === 'tensorflow-gpu' && tried)
+      why += ' — CUDA 11.2 / cuDNN 8.1 users: npm install @tensorflow/tfjs-node-gpu (README, Backends)';
+    lines.push(`  ${name}: ${why}`);
+  }
+  return lines;
 }
 
 /** One line for notebooks and the CLI: which backend is in use and why. */
@@ -135,8 +187,9 @@ export function describeBackend(info: BackendInfo): string {
     : skipped.length
       ? `best available; ${skipped.join(', ')}`
       : 'best available';
-  const device =
-    info.gpuDevice === undefined
+  const device = info.adapter
+    ? `, on ${describeAdapter(info.adapter)}`
+    : info.gpuDevice === undefined
       ? ''
       : info.gpuDevice
         ? ', on a GPU device'

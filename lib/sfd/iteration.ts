@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { countCalls, type Denoiser } from '../diffusion/denoiser';
+import { onGpu } from '../runtime/backend';
 import type { Adam } from '../train/adam';
+import { addMany } from '../util/addMany';
 import type { SfdConfig } from './config';
 import { type IterationPlan, iterationRng, planIteration } from './plan';
 import { type PerceptualDistance, sfdStepLoss } from './stepLoss';
@@ -75,8 +77,14 @@ function targetKey(ctx: SfdContext, teacherSha256: string, plan: IterationPlan):
  * student walks its own coarse grid with Euler steps, each from its own previous output (detached), and
  * each step that calls the network gets its own loss, gradient and Adam update at learning rate `lr`.
  * The AFS step and steps outside `onlySteps` make no update (their loss is still computed).
+ * On a GPU nothing is read back before the iteration's end: gradients are always cleaned of NaN/±∞ on
+ * the device; on the CPU one cheap finite check per step decides whether cleaning is needed.
  */
-export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): SfdIterationResult {
+export async function sfdIteration(
+  ctx: SfdContext,
+  iteration: number,
+  lr: number,
+): Promise<SfdIterationResult> {
   const { cfg } = ctx;
   const plan = planIteration(cfg, iteration);
   const xT = iterationNoise(cfg, iteration, ctx.shape);
@@ -87,14 +95,15 @@ export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): Sf
   let targets: tf.Tensor[];
   try {
     targets =
-      ctx.targets && ctx.teacherId ? ctx.targets(targetKey(ctx, ctx.teacherId, plan), solve) : solve();
+      ctx.targets && ctx.teacherId ? await ctx.targets(targetKey(ctx, ctx.teacherId, plan), solve) : solve();
   } catch (e) {
     xT.dispose();
     throw e;
   }
   const losses: tf.Scalar[] = [];
+  const replaced: tf.Scalar[] = [];
+  const gpu = onGpu();
   let updates = 0;
-  let nonFinite = 0;
   let x = xT;
   try {
     const ts = plan.grid.studentTs;
@@ -113,14 +122,20 @@ export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): Sf
       losses.push(r.loss);
       if (r.grads) {
         let grads = r.grads;
-        const check = finiteCheck(grads);
-        if (!Number.isFinite(check.dataSync()[0])) {
+        if (gpu) {
           const clean = sanitizeGrads(grads);
           grads = clean.grads;
-          nonFinite += clean.replaced.dataSync()[0];
-          clean.replaced.dispose();
+          replaced.push(clean.replaced);
+        } else {
+          const check = finiteCheck(grads);
+          const finite = Number.isFinite((await check.data())[0]);
+          check.dispose();
+          if (!finite) {
+            const clean = sanitizeGrads(grads);
+            grads = clean.grads;
+            replaced.push(clean.replaced);
+          }
         }
-        check.dispose();
         ctx.adam.apply(grads, lr);
         tf.dispose([...grads.values()]);
         updates++;
@@ -128,7 +143,15 @@ export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): Sf
       x.dispose();
       x = r.out;
     }
-    const stepLosses = losses.map((l) => l.dataSync()[0]);
+    // the iteration's one read back: its step losses and the count of replaced gradient elements
+    const all = tf.tidy(() => {
+      const counts = [tf.scalar(0), ...replaced.map((n) => n.cast('float32'))];
+      return tf.concat([tf.stack(losses), addMany(counts).reshape([1])]);
+    });
+    const values = await all.data();
+    all.dispose();
+    const stepLosses = Array.from(values.subarray(0, losses.length));
+    const nonFinite = values[losses.length];
     return {
       iteration,
       nfe: plan.nfe,
@@ -139,6 +162,6 @@ export function sfdIteration(ctx: SfdContext, iteration: number, lr: number): Sf
       nonFiniteGrads: nonFinite,
     };
   } finally {
-    tf.dispose([x, ...targets, ...losses]);
+    tf.dispose([x, ...targets, ...losses, ...replaced]);
   }
 }

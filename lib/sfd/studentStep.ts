@@ -3,6 +3,7 @@ import { withAfs } from '../diffusion/afs';
 import type { Conditioning, Denoiser } from '../diffusion/denoiser';
 import { eulerStep } from '../diffusion/solvers/euler';
 import { namedGrads } from '../train/namedGrads';
+import { addMany } from '../util/addMany';
 
 /** A trainable student: a denoiser computed from named weights. */
 export interface Student {
@@ -65,12 +66,12 @@ export function sanitizeGrads(grads: Map<string, tf.Tensor>): {
     counts.push(n as tf.Scalar);
     g.dispose();
   }
-  const replaced = tf.tidy(() => (counts.length ? tf.addN(counts) : tf.scalar(0, 'int32')) as tf.Scalar);
+  const replaced = (counts.length ? addMany(counts) : tf.scalar(0, 'int32')) as tf.Scalar;
   tf.dispose(counts);
   return { grads: out, replaced };
 }
 
 /** 0 when every gradient element is finite, NaN otherwise: one cheap check before `sanitizeGrads`. */
 export function finiteCheck(grads: Map<string, tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => tf.addN([...grads.values()].map((g) => g.mul(0).sum())) as tf.Scalar);
+  return tf.tidy(() => addMany([...grads.values()].map((g) => g.mul(0).sum())) as tf.Scalar);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadWeights, saveWeightsSync } from '../models/weightsIO';
+import { loadWeights, saveWeights } from '../models/weightsIO';
 import { repoRoot } from '../runtime/paths';
 import { canonicalJson } from '../util/canonicalJson';
 
@@ -28,7 +28,7 @@ export interface TargetKey {
   shape: number[];
 }
 
-export type TargetSource = (key: TargetKey, solve: () => tf.Tensor[]) => tf.Tensor[];
+export type TargetSource = (key: TargetKey, solve: () => tf.Tensor[]) => Promise<tf.Tensor[]>;
 
 export interface TargetCacheStats {
   hits: number;
@@ -75,7 +75,7 @@ export function targetCache(opts: { dir?: string; maxBytes?: number } = {}): {
       stats.evicted++;
     }
   };
-  const targets: TargetSource = (key, solve) => {
+  const targets: TargetSource = async (key, solve) => {
     const full = { ...key, version: TARGET_CACHE_VERSION, backend: tf.getBackend() };
     const id = createHash('sha256').update(canonicalJson(full)).digest('hex').slice(0, 32);
     const json = join(dir, `${id}.json`);
@@ -99,7 +99,7 @@ export function targetCache(opts: { dir?: string; maxBytes?: number } = {}): {
     usage();
     const m = new Map(out.map((t, j) => [`t${j}`, t]));
     try {
-      const { bytes } = saveWeightsSync(json, `${id}.bin`, m, { format: 'sfd-teacher-targets', key: full });
+      const { bytes } = await saveWeights(json, `${id}.bin`, m, { format: 'sfd-teacher-targets', key: full });
       total = (total as number) + bytes + 1024;
       if ((total as number) > maxBytes) evict();
     } catch {

@@ -216,7 +216,7 @@ export async function trainSfd(opts: TrainSfdOptions): Promise<TrainSfdResult> {
     while (it < stop) {
       const t0 = performance.now();
       const lr = learningRateAt(cfg.lr, { step: it, batch: cfg.batch, steps: cfg.iterations });
-      const r = sfdIteration(ctx, it, lr);
+      const r = await sfdIteration(ctx, it, lr);
       seconds += (performance.now() - t0) / 1000;
       nonFinite += r.nonFiniteGrads;
       const point = {

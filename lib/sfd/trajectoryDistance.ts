@@ -19,28 +19,30 @@ export interface TrajectoryDistance {
  * student timestamp, on fixed held-out noise (`iteration` indexes the noise as in training; pick one that
  * training never reaches). The measurement behind the timestamp-transfer experiment (paper Fig. 2).
  */
-export function trajectoryDistance(
+export async function trajectoryDistance(
   teacher: Denoiser,
   student: Denoiser,
   cfg: SfdConfig,
   shape: number[],
   iteration = 1_000_000,
-): TrajectoryDistance {
+): Promise<TrajectoryDistance> {
   const plan = planIteration({ ...cfg, nfes: [cfg.nfes[0]] }, iteration);
   const xT = iterationNoise(cfg, iteration, shape);
   const targets = teacherTargets(teacher, xT, plan.grid, teacherRunOf(cfg));
   const ts = plan.grid.studentTs;
-  const l2: number[] = [];
+  const dists: tf.Scalar[] = [];
   let x = xT;
   for (let j = 0; j < ts.length - 1; j++) {
     const d = cfg.afs && j === 0 ? withAfs(student, ts[0]) : student;
     const next = eulerStep(d, x, ts[j], ts[j + 1], plan.conds[j]);
     x.dispose();
     x = next;
-    const dist = tf.tidy(() => x.sub(targets[j]).reshape([cfg.batch, -1]).square().sum(1).sqrt().mean());
-    l2.push(dist.dataSync()[0]);
-    dist.dispose();
+    dists.push(tf.tidy(() => x.sub(targets[j]).reshape([cfg.batch, -1]).square().sum(1).sqrt().mean()));
   }
   tf.dispose([x, ...targets]);
+  // one read back at the end (on a GPU each read is a round trip)
+  const stacked = tf.stack(dists);
+  const l2 = Array.from(await stacked.data());
+  tf.dispose([stacked, ...dists]);
   return { ts: ts.slice(1), l2 };
 }

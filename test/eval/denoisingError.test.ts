@@ -64,17 +64,17 @@ describe('linear (Gaussian) denoiser baseline', () => {
     tf.dispose([x, a, b]);
   });
 
-  it('pixelGaussian matches the float64 streaming statistics', () => {
+  it('pixelGaussian matches the float64 streaming statistics', async () => {
     const g = randomGaussian(5, 3);
     const x = sampleGaussian(g, 300, 4);
-    const got = pixelGaussian(x, 128);
+    const got = await pixelGaussian(x, 128);
     const want = new FeatureStats(5).add(x.dataSync()).summary();
     assertClose(got.mu, want.mu, 1e-6, 1e-6, 'mean');
     assertClose(got.sigma, want.sigma, 1e-4, 1e-5, 'covariance');
     x.dispose();
   });
 
-  it('its measured MSE on Gaussian data matches the exact Bayes error (1/d)·Σ λσ²/(λ+σ²)', () => {
+  it('its measured MSE on Gaussian data matches the exact Bayes error (1/d)·Σ λσ²/(λ+σ²)', async () => {
     const d = 8;
     const g = randomGaussian(d, 5);
     const x = sampleGaussian(g, 4000, 6);
@@ -82,24 +82,24 @@ describe('linear (Gaussian) denoiser baseline', () => {
       assumeSymmetric: true,
     }).realEigenvalues;
     const sigmas = [0.5, 3];
-    const rows = denoisingError(linearDenoiser(g), x, sigmas, 7, 1000);
+    const rows = await denoisingError(linearDenoiser(g), x, sigmas, 7, 1000);
     rows.forEach((r, i) => {
       const s2 = sigmas[i] ** 2;
       const exact = lambdas.reduce((a, l) => a + (l * s2) / (l + s2), 0) / d;
       assert.ok(Math.abs(r.mse - exact) < 0.05 * exact, `σ=${r.sigma}: MSE ${r.mse}, exact ${exact}`);
     });
     // A worse denoiser (the identity) has a larger error: the measurement is not blind to quality.
-    const idle = denoisingError((y) => y.clone(), x, sigmas, 7, 1000);
+    const idle = await denoisingError((y) => y.clone(), x, sigmas, 7, 1000);
     idle.forEach((r, i) => {
       assert.ok(r.mse > rows[i].mse * 1.05);
     });
     x.dispose();
   });
 
-  it('refuses a non-positive σ and mismatched dimensions', () => {
+  it('refuses a non-positive σ and mismatched dimensions', async () => {
     const g = randomGaussian(3, 8);
     const x = sampleGaussian(g, 2, 9);
-    assert.throws(() => denoisingError(linearDenoiser(g), x, [0]), /σ must be > 0/);
+    await assert.rejects(denoisingError(linearDenoiser(g), x, [0]), /σ must be > 0/);
     const wrong = tf.zeros([2, 4]);
     assert.throws(() => linearDenoiser(g)(wrong, 1), /not 3-dimensional/);
     tf.dispose([x, wrong]);

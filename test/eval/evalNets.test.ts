@@ -79,18 +79,18 @@ describe('image sampling and grids', () => {
   const gaussian = (x: tf.Tensor, t: number) => x.div(1 + t * t);
   const cfg = { solver: 'dpmpp-3m', nfe: 4, afs: false, schedule: edmImageSchedule };
 
-  it('draws the same samples whatever the batch size, spending the stated NFE', () => {
-    const a = sampleImages(gaussian, [4, 4, 1], 7, 3, cfg, 3);
-    const b = sampleImages(gaussian, [4, 4, 1], 7, 3, cfg, 5);
+  it('draws the same samples whatever the batch size, spending the stated NFE', async () => {
+    const a = await sampleImages(gaussian, [4, 4, 1], 7, 3, cfg, 3);
+    const b = await sampleImages(gaussian, [4, 4, 1], 7, 3, cfg, 5);
     assert.equal(a.nfe, 4);
     assert.deepEqual(Array.from(a.pixels), Array.from(b.pixels));
     assert.ok(a.pixels.every((v) => v >= -1 && v <= 1));
     assert.ok(a.pixels.some((v) => v !== a.pixels[0]));
-    assert.throws(
-      () => sampleImages(gaussian, [4, 4, 1], 2, 0, { ...cfg, solver: 'rk45' }),
+    await assert.rejects(
+      sampleImages(gaussian, [4, 4, 1], 2, 0, { ...cfg, solver: 'rk45' }),
       /unknown solver/,
     );
-    assert.throws(() => sampleImages(gaussian, [4, 4, 1], 0, 0, cfg), /positive integer/);
+    await assert.rejects(sampleImages(gaussian, [4, 4, 1], 0, 0, cfg), /positive integer/);
   });
 
   it('writes a PNG grid with the images in place', () => {

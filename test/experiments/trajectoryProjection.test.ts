@@ -27,7 +27,7 @@ describe('teacher and student trajectories on two principal axes', function () {
     const cfg: SfdConfig = { ...sfdDefaults, batch: 2, iterations: 1 };
     await trainSfd({ config: cfg, teacher: teacherDir, out: join(dir, 'student') });
     const before = tf.memory().numTensors;
-    const p = trajectoryProjection(join(dir, 'student'), { n: 5, seed: 1 });
+    const p = await trajectoryProjection(join(dir, 'student'), { n: 5, seed: 1 });
     assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
     // NFE 2 with AFS: 4 student timestamps, K = 4 → 13 teacher timestamps
     assert.deepEqual([p.student.ts.length, p.teacher.ts.length, p.nfe], [4, 13, 2]);

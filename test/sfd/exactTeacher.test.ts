@@ -52,7 +52,7 @@ function correctedStudent(teacher: Denoiser, hidden = 64, seed = 1): Student & {
 describe('SFD on an exact teacher (2-D Gaussian mixture)', function () {
   this.timeout(120_000);
 
-  it('a distilled NFE-2 student lands much closer to the exact ODE endpoints than undistilled Euler at NFE 2', () => {
+  it('a distilled NFE-2 student lands much closer to the exact ODE endpoints than undistilled Euler at NFE 2', async () => {
     const gmm = TOY_MIXTURES.gmm2d();
     const teacher = gmmDenoiser(gmm);
     const cfg: SfdConfig = {
@@ -82,11 +82,11 @@ describe('SFD on an exact teacher (2-D Gaussian mixture)', function () {
     };
     const before = meanDistance(endpoints(), exact);
     const lrAt = (i: number) => (i < cfg.iterations / 2 ? 3e-3 : 3e-4);
-    const first = sfdIteration(ctx, 0, lrAt(0));
+    const first = await sfdIteration(ctx, 0, lrAt(0));
     assert.equal(first.updates, 2, 'NFE 2 with AFS: two network steps, two updates');
     assert.equal(first.teacherCalls, 8 * 3, 'the teacher spends K·(N−1) calls');
     assert.equal(first.studentCalls, 2, 'one student call per trained step, none for AFS, no second forward');
-    for (let i = 1; i < cfg.iterations; i++) sfdIteration(ctx, i, lrAt(i));
+    for (let i = 1; i < cfg.iterations; i++) await sfdIteration(ctx, i, lrAt(i));
     const after = meanDistance(endpoints(), exact);
     // the undistilled student is the teacher run with Euler at NFE 2
     assert.ok(before > 0.05, `undistilled Euler error ${before}`);
@@ -99,7 +99,7 @@ describe('SFD on an exact teacher (2-D Gaussian mixture)', function () {
     student.dispose();
   });
 
-  it('trajectoryDistance is zero for a student that is its teacher run the teacher’s way, positive otherwise', () => {
+  it('trajectoryDistance is zero for a student that is its teacher run the teacher’s way, positive otherwise', async () => {
     const teacher = gmmDenoiser(TOY_MIXTURES.gmm2d());
     const same = {
       ...sfdDefaults,
@@ -109,19 +109,19 @@ describe('SFD on an exact teacher (2-D Gaussian mixture)', function () {
       afs: false,
       batch: 64,
     };
-    const d0 = trajectoryDistance(teacher, teacher, same, [2]);
+    const d0 = await trajectoryDistance(teacher, teacher, same, [2]);
     assert.equal(d0.ts.length, 2, 'NFE 2 without AFS: timestamps t1, t2');
     assert.deepEqual(d0.l2, [0, 0]);
-    const d1 = trajectoryDistance(teacher, teacher, { ...sfdDefaults, batch: 64 }, [2]);
+    const d1 = await trajectoryDistance(teacher, teacher, { ...sfdDefaults, batch: 64 }, [2]);
     assert.ok(d1.l2.length === 3 && d1.l2.every((l) => l > 0) && d1.l2[2] > 0.05, d1.l2.join());
   });
 
-  it('only-steps trains the chosen student steps alone (one update per iteration)', () => {
+  it('only-steps trains the chosen student steps alone (one update per iteration)', async () => {
     const teacher = gmmDenoiser(TOY_MIXTURES.gmm2d());
     const student = correctedStudent(teacher);
     const adam = new Adam(student.weights);
     const cfg: SfdConfig = { ...sfdDefaults, nfes: [3], onlySteps: [2], batch: 8 };
-    const r = sfdIteration({ cfg, teacher: () => teacher, student, adam, shape: [2] }, 0, 1e-3);
+    const r = await sfdIteration({ cfg, teacher: () => teacher, student, adam, shape: [2] }, 0, 1e-3);
     assert.equal(r.updates, 1);
     // NFE 3 with AFS: steps 0 (AFS), 1 (forward only), 2 (trained), 3 (forward only)
     assert.equal(r.studentCalls, 3, 'untrained steps still run, forward only');

@@ -35,16 +35,16 @@ describe('teacher-trajectory cache', () => {
     return { solve, calls: () => calls };
   };
 
-  it('solves once per key, then returns the stored tensors; a corrupt entry is regenerated, not used', () => {
+  it('solves once per key, then returns the stored tensors; a corrupt entry is regenerated, not used', async () => {
     const c = targetCache({ dir });
     const s = solveFor(1);
-    tf.dispose(c.targets(key(1), s.solve));
-    const got = c.targets(key(1), s.solve);
+    tf.dispose(await c.targets(key(1), s.solve));
+    const got = await c.targets(key(1), s.solve);
     assert.equal(s.calls(), 1);
     assert.deepEqual(Array.from(got[1].dataSync()), [1.5, 1.5, 1.5, 1.5, 1.5, 1.5]);
     tf.dispose(got);
     // another key (another iteration) is another entry
-    tf.dispose(c.targets(key(2), solveFor(2).solve));
+    tf.dispose(await c.targets(key(2), solveFor(2).solve));
     assert.deepEqual(c.stats, { hits: 1, misses: 2, corrupt: 0, evicted: 0 });
     const json = readdirSync(dir).find(
       (f) => f.endsWith('.json') && JSON.parse(readFileSync(join(dir, f), 'utf8')).key.iteration === 1,
@@ -54,19 +54,19 @@ describe('teacher-trajectory cache', () => {
     bytes[3] ^= 0x40;
     writeFileSync(join(dir, bin), bytes);
     const again = solveFor(1);
-    const a = c.targets(key(1), again.solve);
+    const a = await c.targets(key(1), again.solve);
     assert.equal(c.stats.corrupt, 1, 'the changed entry was caught');
     assert.equal(again.calls(), 1, 'and regenerated');
     assert.deepEqual(Array.from(a[0].dataSync()), [1, 1, 1, 1, 1, 1]);
     tf.dispose(a);
     const b = solveFor(1);
-    tf.dispose(c.targets(key(1), b.solve));
+    tf.dispose(await c.targets(key(1), b.solve));
     assert.equal(b.calls(), 0, 'the regenerated entry is used next time');
   });
 
-  it('stays under its size bound by dropping the oldest entries', () => {
+  it('stays under its size bound by dropping the oldest entries', async () => {
     const c = targetCache({ dir, maxBytes: 3000 });
-    for (let i = 0; i < 10; i++) tf.dispose(c.targets(key(i), solveFor(i).solve));
+    for (let i = 0; i < 10; i++) tf.dispose(await c.targets(key(i), solveFor(i).solve));
     const bytes = readdirSync(dir).reduce((a, f) => a + readFileSync(join(dir, f)).length, 0);
     assert.ok(bytes <= 3000, `${bytes} bytes on disk`);
     assert.ok(c.stats.evicted > 0);

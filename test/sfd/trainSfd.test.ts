@@ -51,13 +51,13 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('an NFE-2 iteration with AFS makes exactly 2 updates and 12 teacher calls (K = 4), and leaks no tensors', () => {
+  it('an NFE-2 iteration with AFS makes exactly 2 updates and 12 teacher calls (K = 4), and leaks no tensors', async () => {
     const { teacher, student } = loadTeacherAndStudent(teacherDir, 'none');
     const adam = new Adam(student.weights);
     const ctx = { cfg: tiny, teacher: () => teacher.denoise, student, adam, shape: teacher.shape };
-    sfdIteration(ctx, 0, 1e-3); // warm-up (kernels, pooled buffers)
+    await sfdIteration(ctx, 0, 1e-3); // warm-up (kernels, pooled buffers)
     const before = tf.memory().numTensors;
-    const r = sfdIteration(ctx, 1, 1e-3);
+    const r = await sfdIteration(ctx, 1, 1e-3);
     assert.equal(tf.memory().numTensors, before, 'no tensor leak across iterations');
     assert.equal(r.updates, 2);
     assert.equal(r.teacherCalls, 12);
@@ -79,18 +79,18 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
     teacher.unet.dispose();
   });
 
-  it('losses fall: the same held-out trajectory’s loss is lower after training', () => {
+  it('losses fall: the same held-out trajectory’s loss is lower after training', async () => {
     const { teacher, student } = loadTeacherAndStudent(teacherDir, 'none');
     const adam = new Adam(student.weights);
     const cfg = { ...tiny, batch: 4 };
     const ctx = { cfg, teacher: () => teacher.denoise, student, adam, shape: teacher.shape };
-    const heldOut = () => {
-      const r = sfdIteration({ ...ctx, adam: new Adam(student.weights) }, 9999, 0);
+    const heldOut = async () => {
+      const r = await sfdIteration({ ...ctx, adam: new Adam(student.weights) }, 9999, 0);
       return r.stepLosses.reduce((a, b) => a + b, 0);
     };
-    const before = heldOut();
-    for (let i = 0; i < 30; i++) sfdIteration(ctx, i, 3e-4);
-    const after = heldOut();
+    const before = await heldOut();
+    for (let i = 0; i < 30; i++) await sfdIteration(ctx, i, 3e-4);
+    const after = await heldOut();
     assert.ok(after < 0.9 * before, `held-out loss ${before} → ${after}`);
     adam.dispose();
     student.dispose();
@@ -155,7 +155,7 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
             .add(x),
         );
       const sampler = studentSampler(denoise, card.sfd.sampling, 3);
-      const imgs = sampleImages(sampler.denoise, [28, 28, 1], 2, 0, sampler.sampling);
+      const imgs = await sampleImages(sampler.denoise, [28, 28, 1], 2, 0, sampler.sampling);
       assert.equal(imgs.nfe, 3);
       assert.throws(() => studentSampler(denoise, card.sfd.sampling, 4), /trained for NFE 2, 3, 5, not 4/);
       s.unet.dispose();
