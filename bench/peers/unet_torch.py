@@ -79,7 +79,7 @@ class UNet(torch.nn.Module):
 
     def sinusoid(self, c):
         half = self.cfg["embedDim"] // 2
-        freqs = (1 / 10000) ** (torch.arange(half, dtype=torch.float32) / half)
+        freqs = (1 / 10000) ** (torch.arange(half, dtype=torch.float32, device=c.device) / half)
         a = c.reshape(-1, 1) * freqs.reshape(1, -1)
         return torch.cat([torch.cos(a), torch.sin(a)], 1)
 
@@ -101,7 +101,7 @@ class UNet(torch.nn.Module):
     def forward(self, x, c_noise):
         cfg = self.cfg
         levels = len(cfg["channels"])
-        c = torch.full((x.shape[0],), float(c_noise)) if not torch.is_tensor(c_noise) else c_noise
+        c = torch.full((x.shape[0],), float(c_noise), device=x.device) if not torch.is_tensor(c_noise) else c_noise
         e = F.silu(self.linear("map.1", F.silu(self.linear("map.0", self.sinusoid(c)))))
         h = self.conv("in", x)
         if cfg.get("positional"):
@@ -212,43 +212,49 @@ def dpmpp3m(D, x, ts, keep):
     return states
 
 
-def timed(f, reps):
-    f()
+def timed(f, reps, sync=lambda: None):
+    f(); sync()  # warm-up (cuDNN's algorithm choice, allocations)
     ts = []
     for _ in range(reps):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); f(); sync(); ts.append(time.perf_counter() - t0)
     return sorted(ts)[len(ts) // 2]
 
 
 def bench(spec):
-    torch.set_num_threads(spec.get("threads", 2))
+    """spec: workloads, reps, and either threads (CPU) or device "cuda" (timings synchronise the GPU)."""
+    dev = torch.device(spec.get("device", "cpu"))
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("unet_torch.py: CUDA asked for, but torch sees no GPU")
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    if dev.type == "cpu":
+        torch.set_num_threads(spec.get("threads", 2))
     torch.manual_seed(0)
     rows = []
     reps = spec.get("reps", 3)
     for w in spec["workloads"]:
         cfg = w["unet"]
-        net = UNet(cfg)
+        net = UNet(cfg).to(dev)
         params = sum(p.numel() for p in net.parameters())
         D = denoiser(net)
         r, c, b = cfg["resolution"], cfg["inChannels"], w["batch"]
         opt = torch.optim.Adam(net.parameters(), lr=1e-5, betas=(0.9, 0.999), eps=1e-8)
         if w["kind"] == "train":
-            x0 = torch.randn(b, c, r, r) * 0.5
+            x0 = torch.randn(b, c, r, r, device=dev) * 0.5
             noisy = x0 + 1.2 * torch.randn_like(x0)
             def step():
                 opt.zero_grad(); ((D(noisy, 1.2) - x0) ** 2).mean().backward(); opt.step()
-            ms = timed(step, reps) * 1000
+            ms = timed(step, reps, sync) * 1000
         elif w["kind"] == "inference":
-            x = torch.randn(b, c, r, r)
+            x = torch.randn(b, c, r, r, device=dev)
             def infer():
                 with torch.no_grad():
                     D(x, 1.2)
-            ms = timed(infer, reps) * 1000
+            ms = timed(infer, reps, sync) * 1000
         else:  # the SFD iteration at NFE 2 with AFS, K = 4 (as lib/sfd/iteration.ts)
             ts_s = poly_grid(4)
             ts_t = poly_grid(13)
             def sfd():
-                z = torch.randn(b, c, r, r) * 80
+                z = torch.randn(b, c, r, r, device=dev) * 80
                 with torch.no_grad():
                     targets = dpmpp3m(D, z, ts_t, keep={4, 8, 12})
                 x = z + (ts_s[1] - ts_s[0]) * z / math.sqrt(1 + ts_s[0] ** 2)  # AFS: no call, no update
@@ -259,9 +265,13 @@ def bench(spec):
                     ((out - targets[j]).abs().sum() / b).backward()
                     opt.step()
                     x = out.detach()
-            ms = timed(sfd, max(1, reps - 1)) * 1000
-        rows.append({"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                     "workload": w["name"], "batch": b, "params": params, "msPerStep": ms})
+            ms = timed(sfd, max(1, reps - 1), sync) * 1000
+        row = {"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
+               "workload": w["name"], "batch": b, "params": params, "msPerStep": ms, "device": dev.type}
+        if dev.type == "cuda":  # PyTorch's defaults: TF32 in cuDNN convolutions, not in matmuls
+            row.update(gpu=torch.cuda.get_device_name(dev), cudnnTf32=torch.backends.cudnn.allow_tf32,
+                       matmulTf32=torch.backends.cuda.matmul.allow_tf32)
+        rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
 
 

@@ -27,6 +27,7 @@ import { ensureWritableFile } from '../util/outputs';
 import { intArg, numArg, positiveArg, seedArg } from './args';
 import { DISTILL_HELP, distillCommand } from './distill';
 import { GALLERY_HELP, galleryCommand } from './gallery';
+import { GPU_CHECK_HELP, gpuCheckCommand } from './gpuCheck';
 import { EVAL_HELP, evalCommand, isImageTeacher, sampleImageCommand } from './imageCommands';
 import { sampleDefaults, sampleToy, writeSampleJson } from './sample';
 import { TRAIN_FEATURES_HELP, trainFeaturesCommand } from './trainFeatures';
@@ -57,6 +58,7 @@ ${DISTILL_HELP}
 ${TRAIN_FEATURES_HELP}
 ${EVAL_HELP}
 ${GALLERY_HELP}
+${GPU_CHECK_HELP}
 environment: SFD_BACKEND=${BACKEND_ORDER.join('|')} forces a backend.`;
 
 async function info(): Promise<void> {
@@ -243,6 +245,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'distill') await distillCommand(rest);
     else if (cmd === 'eval') await evalCommand(rest);
     else if (cmd === 'gallery') await galleryCommand(rest);
+    else if (cmd === 'gpu-check') return await gpuCheckCommand(rest);
     else if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') console.log(HELP);
     else throw new RangeError(`unknown command '${cmd}'\n\n${HELP}`);
     return 0;

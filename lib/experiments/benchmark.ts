@@ -94,6 +94,12 @@ export function sgemmPeak(n = 2048): number | null {
 export interface BenchConfig {
   backends: string[];
   trainBatch: number;
+  /** More training-step batches, timed after trainBatch (workload 'train step, batch N'). */
+  moreTrainBatches?: number[];
+  /** The benchmarked UNet (default: the reference 32×32×3 UNet, unetDefaults). */
+  unet?: Partial<UNetConfig>;
+  /** Whether to time the SFD iteration at the MNIST teacher's architecture too (default true). */
+  mnistTeacherSfd?: boolean;
   inferBatch: number;
   sfdBatch: number;
   reps: number;
@@ -122,9 +128,10 @@ export async function runBenchmark(
   const prev = tf.getBackend();
   for (const backend of cfg.backends) {
     await useBackend(backend as BackendName);
-    const unet = createUNet(unetDefaults, 1);
+    const unet = createUNet({ ...unetDefaults, ...cfg.unet }, 1);
+    const [res, , ch] = [unet.config.resolution, unet.config.resolution, unet.config.inChannels];
     const D = edmPrecond(unetRawNet(unet));
-    const fwdFlops = await countFlops(() => unet.net(tf.zeros([1, 32, 32, 3]), 0)); // one image, one forward
+    const fwdFlops = await countFlops(() => unet.net(tf.zeros([1, res, res, ch]), 0)); // one image, one forward
     const adam = new Adam(unet.weights); // the optimiser the project trains with (one fused kernel on native)
     const add = (workload: string, ms: number, samples: number, flops: number) => {
       const gflops = flops / (ms * 1e6);
@@ -139,18 +146,22 @@ export async function runBenchmark(
       });
       log(`${backend} ${workload}: ${ms.toFixed(0)} ms`);
     };
-    // (a) one Adam step of a denoising loss at trainBatch (backward ≈ 2× forward FLOPs)
-    const xT = tf.randomNormal([cfg.trainBatch, 32, 32, 3], 0, 0.5, 'float32', 7) as tf.Tensor4D;
-    const noisy = xT.add(tf.randomNormal(xT.shape, 0, 1.2, 'float32', 8));
-    const trainLoss = () => D(noisy, 1.2).sub(xT).square().mean() as tf.Scalar;
-    const trainStep = async () => {
-      const loss = adam.minimize(trainLoss, 1e-4);
-      await loss.data();
-      loss.dispose();
-    };
-    add('train step', await time(cfg.reps, trainStep), cfg.trainBatch, 3 * fwdFlops * cfg.trainBatch);
+    // (a) one Adam step of a denoising loss at trainBatch (backward ≈ 2× forward FLOPs), then at the others
+    for (const b of [cfg.trainBatch, ...(cfg.moreTrainBatches ?? [])]) {
+      const x0 = tf.randomNormal([b, res, res, ch], 0, 0.5, 'float32', 7) as tf.Tensor4D;
+      const noisy = x0.add(tf.randomNormal(x0.shape, 0, 1.2, 'float32', 8));
+      const trainLoss = () => D(noisy, 1.2).sub(x0).square().mean() as tf.Scalar;
+      const trainStep = async () => {
+        const loss = adam.minimize(trainLoss, 1e-4);
+        await loss.data();
+        loss.dispose();
+      };
+      const name = b === cfg.trainBatch ? 'train step' : `train step, batch ${b}`;
+      add(name, await time(cfg.reps, trainStep), b, 3 * fwdFlops * b);
+      tf.dispose([x0, noisy]);
+    }
     // (b) inference at inferBatch
-    const xI = tf.randomNormal([cfg.inferBatch, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const xI = tf.randomNormal([cfg.inferBatch, res, res, ch], 0, 1, 'float32', 9) as tf.Tensor4D;
     const infer = async () => {
       const y = D(xI, 1.2);
       await y.data();
@@ -160,10 +171,11 @@ export async function runBenchmark(
     // (c) the trainer's own SFD iteration at NFE 2 with AFS: DPM-Solver++(3M) teacher with K = 4 (12
     // forwards), then the student's two trained Euler steps (forward + backward ≈ 3 forwards each); on
     // this UNet and on the MNIST teacher's architecture at the trainer's default batch
-    for (const [workload, net, batch] of [
+    const sfdWorkloads = [
       ['SFD iteration', unet, cfg.sfdBatch],
       ['SFD iteration, MNIST teacher', null, sfdDefaults.batch],
-    ] as const) {
+    ] as const;
+    for (const [workload, net, batch] of sfdWorkloads.slice(0, cfg.mnistTeacherSfd === false ? 1 : 2)) {
       const u = net ?? createUNet(mnistTeacherUNet as UNetConfig, 1);
       const [r, , c] = [u.config.resolution, u.config.resolution, u.config.inChannels];
       const flops = net ? fwdFlops : await countFlops(() => u.net(tf.zeros([1, r, r, c]), 0));
@@ -188,7 +200,7 @@ export async function runBenchmark(
         u.dispose();
       }
     }
-    tf.dispose([xT, noisy, xI]);
+    xI.dispose();
     unet.dispose();
     adam.dispose();
   }

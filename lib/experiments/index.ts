@@ -2,6 +2,7 @@ export * from './benchmark';
 export * from './conditioning';
 export * from './designAblations';
 export * from './distilled';
+export * from './gpuNumerics';
 export * from './lossAblation';
 export * from './mainResults';
 export * from './peerBench';
