@@ -6,7 +6,9 @@
 // Node version), the GPU check (lib/cli/gpuCheck.ts, bundled into one file with tfjs), the Dawn addon of
 // the `webgpu` package, the shipped teacher, the feature network and its MNIST statistics, Debian's Vulkan
 // loader (libvulkan1's library) and the PyTorch peer. `--fast` compresses at xz level 1 (the tests: same
-// content, built in seconds); the default is xz -9e, the smallest.
+// content, built in seconds); the default is xz -9e with the x86 filter, the smallest. `--repo-data` leaves
+// out what the repository already holds (data/, bench/peers/): run.sh then uses the repository's copy beside
+// the bundle — for a copy of the working tree that travels with a size limit.
 
 const { execFileSync } = require('node:child_process');
 const {
@@ -61,6 +63,9 @@ work=\${SFD_GPU_WORK:-/tmp/sfd-gpu}
 rm -rf "$work"; mkdir -p "$work"
 tar -xJf "$here/sfd-gpu.tar.xz" -C "$work"
 app=$work/app
+# a bundle built with --repo-data takes data/ and the peer from the repository it sits in
+[ -e "$app/data" ] || ln -s "$here/../data" "$app/data"
+[ -e "$app/bench" ] || ln -s "$here/../bench" "$app/bench"
 export LD_LIBRARY_PATH="$app/lib\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ -z "\${VK_DRIVER_FILES:-}\${VK_ICD_FILENAMES:-}" ]; then
   for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \\
@@ -83,7 +88,7 @@ exit $status
 
 function main() {
   const { values } = parseArgs({
-    options: { out: { type: 'string' }, fast: { type: 'boolean' } },
+    options: { out: { type: 'string' }, fast: { type: 'boolean' }, 'repo-data': { type: 'boolean' } },
     strict: true,
   });
   const out = resolve(values.out ?? join(root, 'gpu-bundle'));
@@ -127,17 +132,22 @@ function main() {
     );
     copyStripped(process.execPath, join(app, 'bin', 'node'));
     copyFileSync(findVulkanLoader(), join(app, 'lib', 'libvulkan.so.1'));
-    for (const f of ['model.json', 'weights.bin']) {
-      mkdirSync(join(app, 'data/teacher-mnist'), { recursive: true });
-      copyFileSync(join(root, 'data/teacher-mnist', f), join(app, 'data/teacher-mnist', f));
+    if (values['repo-data']) {
+      rmSync(join(app, 'data'), { recursive: true });
+      rmSync(join(app, 'bench'), { recursive: true });
+    } else {
+      for (const f of ['model.json', 'weights.bin']) {
+        mkdirSync(join(app, 'data/teacher-mnist'), { recursive: true });
+        copyFileSync(join(root, 'data/teacher-mnist', f), join(app, 'data/teacher-mnist', f));
+      }
+      cpSync(join(root, 'data/feature-net'), join(app, 'data/feature-net'), { recursive: true });
+      copyFileSync(join(root, 'data/mnist-feature-stats.json'), join(app, 'data/mnist-feature-stats.json'));
+      copyFileSync(join(root, 'bench/peers/unet_torch.py'), join(app, 'bench/peers/unet_torch.py'));
     }
-    cpSync(join(root, 'data/feature-net'), join(app, 'data/feature-net'), { recursive: true });
-    copyFileSync(join(root, 'data/mnist-feature-stats.json'), join(app, 'data/mnist-feature-stats.json'));
-    copyFileSync(join(root, 'bench/peers/unet_torch.py'), join(app, 'bench/peers/unet_torch.py'));
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
     execFileSync('tar', ['-cJf', join(out, 'sfd-gpu.tar.xz'), '-C', stage, 'app'], {
-      env: { ...process.env, XZ_OPT: values.fast ? '-1 -T0' : '-9e -T0' },
+      env: { ...process.env, XZ_OPT: values.fast ? '-1 -T0' : '--x86 --lzma2=preset=9e -T0' },
     });
     writeFileSync(join(out, 'run.sh'), RUN_SH);
     chmodSync(join(out, 'run.sh'), 0o755);

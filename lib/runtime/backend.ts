@@ -161,6 +161,11 @@ export function backendReport(info: BackendInfo): string[] {
   const a = probe.adapter;
   const lines = [
     `WebGPU adapter: ${a ? describeAdapter(a) : `none (${probe.reason})`}${a?.software && info.choice !== 'webgpu' ? '; used only when forced (SFD_BACKEND=webgpu)' : ''}`,
+    ...(a
+      ? [
+          `  vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, device ${a.device || '?'}, ${a.software ? 'software' : 'hardware'}`,
+        ]
+      : []),
     'backends not in use:',
   ];
   for (const name of BACKEND_ORDER) {
