@@ -10,10 +10,15 @@ const sfd = (args: string[]) => spawnSync(process.execPath, ['bin/sfd.js', ...ar
 describe('sfd command', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sfd-cli-'));
 
-  it('sfd info names the backend, versions and the GPU backend status, with a JSON line', () => {
+  it('sfd info names the backend, the WebGPU adapter, why each other backend is not in use, with a JSON line', () => {
     const out = execFileSync(process.execPath, ['bin/sfd.js', 'info'], { encoding: 'utf8' });
     assert.match(out, /^tfjs backend: \w+/m);
-    assert.match(out, /GPU backend \(@tensorflow\/tfjs-node-gpu\): (installed|not installed)/);
+    assert.match(out, /^WebGPU adapter: /m);
+    // (unless it is the backend in use) tfjs-node-gpu's line says how CUDA users install it
+    assert.match(
+      out,
+      /^ {2}tensorflow-gpu: .*npm install @tensorflow\/tfjs-node-gpu|^tfjs backend: tensorflow-gpu/m,
+    );
     const report = JSON.parse(out.trim().split('\n').pop() as string);
     assert.equal(report.versions.tfjs, '4.22.0');
   });
