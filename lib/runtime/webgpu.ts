@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoRoot } from './paths';
 
 /** A WebGPU adapter as Dawn reports it. */
 export interface GpuAdapter {
@@ -77,7 +78,7 @@ function probeOnce(): WebgpuProbe {
   const r = spawnSync(process.execPath, ['-e', PROBE], {
     encoding: 'utf8',
     timeout: 30_000,
-    cwd: join(__dirname, '..', '..'),
+    cwd: repoRoot(), // where `require('webgpu')` in the child resolves
   });
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   let parsed: (Omit<GpuAdapter, 'software'> & { fallback: boolean }) | { error: string } | null;
