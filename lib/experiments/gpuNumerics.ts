@@ -384,8 +384,11 @@ export async function onCpuAndWebgpu<T>(
   }
 }
 
-export async function compareCheck(c: NumericsCheck): Promise<NumericsRow> {
-  const r = await onCpuAndWebgpu(c.run);
+/** Compares one run of a check on both backends (`onCpuAndWebgpu(c.run)`). */
+export function compareResults(
+  c: NumericsCheck,
+  r: { cpu: Float32Array[]; gpu: Float32Array[]; seconds: [number, number] },
+): NumericsRow {
   let d = r.cpu.length === r.gpu.length ? 0 : Number.POSITIVE_INFINITY;
   for (const [i, a] of r.cpu.entries()) d = Math.max(d, maxRelDiff(a, r.gpu[i] ?? []));
   return {
@@ -396,4 +399,8 @@ export async function compareCheck(c: NumericsCheck): Promise<NumericsRow> {
     cpuSeconds: r.seconds[0],
     webgpuSeconds: r.seconds[1],
   };
+}
+
+export async function compareCheck(c: NumericsCheck): Promise<NumericsRow> {
+  return compareResults(c, await onCpuAndWebgpu(c.run));
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../lib/runtime/backend';
-import { probeWebgpu, webgpuAdapter } from '../../lib/runtime/webgpu';
+import { describeAdapter, probeWebgpu, webgpuAdapter } from '../../lib/runtime/webgpu';
 
 // WebGPU tests compare tfjs's `webgpu` backend (Dawn; lavapipe on a CPU machine) with its reference `cpu`
 // backend through lib/experiments/gpuNumerics; here: loading it once, or skipping with the reason.
@@ -31,5 +31,5 @@ export async function requireWebgpu(ctx: Mocha.Context): Promise<void> {
 
 export function adapterName(): string {
   const a = webgpuAdapter();
-  return a ? `${a.description || a.device}${a.software ? ' (software)' : ''}` : 'none';
+  return a ? describeAdapter(a) : 'none';
 }
