@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel fonts-dejavu-core libopenblas-dev
-  libdnnl-dev python3-numpy python3-scipy chromium) # numpy/scipy: the metric tests' oracle; chromium: the gallery test
+APT_PACKAGES=(jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclient python3-ipykernel fonts-dejavu-core
+  libopenblas-dev libdnnl-dev python3-numpy python3-scipy chromium) # jupyter-notebook: `npm run notebook` (the
+# front-end Debian packages); numpy/scipy: the metric tests' oracle; chromium: the gallery test
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -56,4 +57,5 @@ npm ci --no-audit --no-fund
 
 # Jupyter is Debian's, so it runs under /usr/bin/python3 (the python3 on PATH may be another install).
 node_modules/.bin/tslab install --python=/usr/bin/python3 --prefix="$PWD/.jupyter" --binary="$PWD/node_modules/.bin/tslab" >/dev/null
+node scripts/kernel-spec.js # the kernel spec names tslab relative to itself: the clone can move
 echo "setup: done ($(node bin/sfd.js info | sed -n 1p))"

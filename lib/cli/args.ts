@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /**
  * The one set of command-line value parsers every `sfd` command uses: each returns the default when the
  * flag is absent and throws a one-line RangeError naming the flag and the bad value otherwise.
@@ -54,4 +56,31 @@ export function choiceArg<T extends string>(
   if (!choices.includes(v as T))
     throw new RangeError(`--${name} must be one of ${choices.join(', ')}, got '${v}'`);
   return v as T;
+}
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+
+/**
+ * `parseArgs` with the conventions of every `sfd` command: a negative number after a string flag is its
+ * value (`--nfe -1` reaches the range check instead of Node's "argument is ambiguous"), and a parse error
+ * is one line naming the flag.
+ */
+export function parseCommandArgs<O extends Record<string, OptionSpec>>(args: string[], options: O) {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      joined.push(`${a}=${next}`);
+      i++;
+    } else joined.push(a);
+  }
+  try {
+    return parseArgs({ args: joined, strict: true, allowPositionals: false, options });
+  } catch (e) {
+    // Node's messages run over several lines ("… To specify an option argument starting with a dash …")
+    const msg = (e as Error).message.split('\n')[0].replace(/\. To specify.*$/, '');
+    throw new RangeError(msg);
+  }
 }

@@ -1,27 +1,31 @@
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { solverByName } from '../diffusion/solvers/registry';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
+import { studentSfd } from '../models/card';
 import { loadImageTeacher } from '../models/teachers';
 import { describeBackend, initBackend } from '../runtime/backend';
+import { envSettings } from '../runtime/settings';
 import { SFD_LOSSES, type SfdConfig, STEP_CONDITIONS, sfdDefaults, stage2Defaults } from '../sfd/config';
-import { officialCommand } from '../sfd/officialCommand';
-import { type StudentCardSfd, stage2Config } from '../sfd/stage2';
+import { OFFICIAL_DATASETS, officialCommand, officialCommandLines } from '../sfd/officialCommand';
+import { stage2Config } from '../sfd/stage2';
 import { targetCache } from '../sfd/targetCache';
 import { trainSfd } from '../sfd/train';
 import { progressBar } from '../util/progress';
-import { choiceArg, intArg, intListArg, numArg, positiveArg, seedArg } from './args';
+import { choiceArg, intArg, intListArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
 
 export const DISTILL_HELP = `  sfd distill [--teacher mnist|DIR] --out DIR [--nfe 2 | --variable 2,3,4,5 [--cond step|tnext]]
               [--stage2 --from STAGE1_DIR [--teacher-nfe 5]] [--loss l1|l2|lpips|l1+lpips] [--k 4]
               [--teacher-solver dpmpp-3m] [--no-threshold] [--rho 7] [--t-min 0.006] [--t-max 80] [--no-afs]
               [--lr 5e-4] [--lr-drop 0.5] [--batch 16] [--iterations 600] [--seed 0] [--only-steps 1,2]
-              [--checkpoint-every 50] [--eval-every N [--eval-n 500] [--eval-seed 0]] [--resume] [--no-cache]
-              [--official-command]
+              [--checkpoint-every 50] [--eval-every N [--eval-n 500] [--eval-seed 0]] [--resume] [--no-cache] [--unchecked]
+              [--official-command [--dataset cifar10] [--paper]]
                                    SFD: distil the teacher into a few-step Euler student (SFD-v with --variable;
                                    two-stage 1 NFE with --stage2 --from a stage-1 student); the student directory
                                    is a model: sfd sample/eval --teacher DIR sample it as it was trained.
-                                   --official-command prints the official sfd-main/train.py equivalent`;
+                                   --official-command prints the official sfd-main/train.py equivalent: --dataset
+                                   picks its --dataset_name (cifar10, ffhq, afhqv2, imagenet64, ms_coco,
+                                   lsun_bedroom_ldm, ffhq_ldm), --paper adds the paper's recipe for it`;
 
 const OPTIONS = {
   teacher: { type: 'string' },
@@ -52,7 +56,10 @@ const OPTIONS = {
   'eval-seed': { type: 'string' },
   resume: { type: 'boolean' },
   'no-cache': { type: 'boolean' },
+  unchecked: { type: 'boolean' },
   'official-command': { type: 'boolean' },
+  dataset: { type: 'string' },
+  paper: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -115,24 +122,28 @@ export function distillConfigFromArgs(v: Values): SfdConfig {
 }
 
 export async function distillCommand(args: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args, strict: true, options: OPTIONS });
+  const { values: v } = parseCommandArgs(args, OPTIONS);
   const cfg = distillConfigFromArgs(v);
   const stage = v.stage2 ? 2 : 1;
   if (v.stage2 && !v.from)
     throw new RangeError('--stage2 needs --from STAGE1_DIR (a 5-NFE SFD or an SFD-v student)');
   if (!v.stage2 && v.from) throw new RangeError('--from goes with --stage2 (stage 1 distils --teacher)');
+  if (!v['official-command'] && (v.dataset !== undefined || v.paper))
+    throw new RangeError(
+      `${v.dataset !== undefined ? `--dataset ${v.dataset}` : '--paper'} goes with --official-command (it names the official train.py run)`,
+    );
   if (v['official-command']) {
+    const dataset = choiceArg(v.dataset, 'dataset', OFFICIAL_DATASETS, 'cifar10');
     // stage 2's K, teacher and condition come from the stage-1 student's card
     let resolved = cfg;
     if (v.stage2 && v.from) {
       const t = loadImageTeacher(v.from);
       t.unet.dispose();
       const nfe = v['teacher-nfe'] === undefined ? undefined : intArg(v['teacher-nfe'], 'teacher-nfe', 5, 1);
-      resolved = stage2Config(t.card.sfd as StudentCardSfd | undefined, v.from, cfg, nfe);
+      resolved = stage2Config(studentSfd(t.card), v.from, cfg, nfe);
     }
-    const o = officialCommand(resolved, { stage, modelPath: v.from });
-    console.log(o.command);
-    for (const u of o.unmatched) console.log(`# no official counterpart: ${u}`);
+    const o = officialCommand(resolved, { stage, stage1Dir: v.from, dataset, paper: v.paper });
+    for (const line of officialCommandLines(o)) console.log(line);
     return;
   }
   if (!v.out) throw new RangeError('sfd distill needs --out DIR for the student');
@@ -144,11 +155,12 @@ export async function distillCommand(args: string[]): Promise<void> {
   console.error(describeBackend(b));
   const fnet = evalEvery ? loadFeatureNet() : null;
   const bar = progressBar('distill', 10);
-  const cache = v['no-cache'] ? undefined : targetCache();
+  const cache = v['no-cache'] ? undefined : targetCache(envSettings().cache);
   try {
     const r = await trainSfd({
       config: cfg,
       teacher,
+      uncheckedTeacher: v.unchecked,
       out: v.out,
       stage,
       teacherNfe: v['teacher-nfe'] === undefined ? undefined : intArg(v['teacher-nfe'], 'teacher-nfe', 5, 1),

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeGallery } from '../plot/gallery';
 import { repoRoot } from '../runtime/paths';
+import { parseCommandArgs } from './args';
 
 export const GALLERY_HELP = `  sfd gallery [--dir figures]       write DIR/index.html: every figure by notebook, Plotly charts live,
                                    offline (plotly's bundle copied to DIR/vendor/)`;
@@ -21,7 +21,7 @@ function commitLine(): string | null {
 }
 
 export async function galleryCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, strict: true, options: { dir: { type: 'string' } } });
+  const { values } = parseCommandArgs(args, { dir: { type: 'string' } });
   const dir = resolve(values.dir ?? join(repoRoot(), 'figures'));
   if (!existsSync(dir)) throw new RangeError(`no figures folder ${dir}`);
   const commit = commitLine();

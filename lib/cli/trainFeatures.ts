@@ -1,24 +1,20 @@
-import { parseArgs } from 'node:util';
 import { saveFeatureNet } from '../eval/featureNetFiles';
 import { describeBackend, initBackend } from '../runtime/backend';
 import { featureTrainDefaults, trainFeatureNet } from '../train/features';
 import { ensureModelOutDir } from '../util/outputs';
 import { progressBar } from '../util/progress';
-import { intArg, seedArg } from './args';
+import { acquireRunLock } from '../util/runLock';
+import { intArg, parseCommandArgs, seedArg } from './args';
 
 export const TRAIN_FEATURES_HELP = `  sfd train-features [--epochs N] [--batch B] [--seed S] [--out DIR]
                                    train the MNIST feature classifier (the shipped one in data/feature-net is frozen)`;
 
 export async function trainFeaturesCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      epochs: { type: 'string' },
-      batch: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-    },
+  const { values } = parseCommandArgs(args, {
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
   });
   const d = featureTrainDefaults;
   const cfg = {
@@ -29,6 +25,16 @@ export async function trainFeaturesCommand(args: string[]): Promise<void> {
   };
   const out = values.out ?? 'runs/feature-net';
   ensureModelOutDir(out);
+  const command = `sfd train-features ${args.join(' ')}`.trim();
+  const release = acquireRunLock(out, command);
+  try {
+    await trainAndSave(cfg, out, command);
+  } finally {
+    release();
+  }
+}
+
+async function trainAndSave(cfg: typeof featureTrainDefaults, out: string, command: string): Promise<void> {
   const b = await initBackend();
   console.error(describeBackend(b));
   const bar = progressBar('train-features', 100);
@@ -39,7 +45,7 @@ export async function trainFeaturesCommand(args: string[]): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const sha = await saveFeatureNet(out, r.net, {
     purpose: 'frozen feature space of FID / PRDC (128-d penultimate layer) and the LPIPS-style distance',
-    command: `sfd train-features ${args.join(' ')}`.trim(),
+    command,
     training: cfg,
     steps: r.steps,
     backend: b.choice,

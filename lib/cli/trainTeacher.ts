@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from '../runtime/backend';
 import {
   exportCheckpoint,
@@ -7,7 +7,7 @@ import {
   trainTeacher,
 } from '../train/teacher';
 import { progressBar } from '../util/progress';
-import { intArg, intListArg, numArg, positiveArg, seedArg } from './args';
+import { intArg, intListArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
 
 export const TRAIN_TEACHER_HELP = `  sfd train-teacher [--steps N] [--batch B] [--out DIR] [--seed S] [--lr LR] [--channels 16,32,64]
                     [--blocks N] [--ema-half-life IMAGES] [--warmup IMAGES] [--p-mean M] [--p-std S]
@@ -68,7 +68,7 @@ export function teacherConfigFromArgs(v: Values): TeacherTrainConfig {
 }
 
 export async function trainTeacherCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, strict: true, options: OPTIONS });
+  const { values } = parseCommandArgs(args, OPTIONS);
   const command = `sfd train-teacher ${args.join(' ')}`.trim();
   if (values.export) {
     if (!values.out) throw new RangeError('--export needs --out DIR for the model');

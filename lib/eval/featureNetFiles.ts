@@ -39,7 +39,9 @@ export function loadFeatureNet(
   dir = featureNetDir(),
   expectSha256: string | null = FEATURE_NET_SHA256,
 ): LoadedFeatureNet {
-  const f = loadWeights<Record<string, unknown>>(join(dir, 'model.json'));
+  const f = loadWeights<Record<string, unknown>>(join(dir, 'model.json'), {
+    what: `the model.json of feature network ${dir}`,
+  });
   if (f.meta.format !== 'sfd-feature-net') throw new Error(`${dir}/model.json is not an sfd feature network`);
   if (expectSha256 !== null && f.sha256 !== expectSha256) {
     tf.dispose([...f.tensors.values()]);

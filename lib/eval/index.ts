@@ -1,4 +1,5 @@
 export * from './denoisingError';
+export * from './denoisingReport';
 export * from './evaluate';
 export * from './featureNet';
 export * from './featureNetFiles';
@@ -6,3 +7,5 @@ export * from './fid';
 export * from './lpips';
 export * from './prdc';
 export * from './quickFid';
+export * from './recordEvaluation';
+export * from './samplesFile';

@@ -3,12 +3,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
+import { checkCard, isStudentCard, readCard, type StudentCard } from '../models/card';
 import { teacherDir } from '../models/teachers';
 import { loadWeights } from '../models/weightsIO';
 import { displaysSent } from '../plot/display';
 import { trainingView } from '../plot/trainingView';
 import { repoRoot } from '../runtime/paths';
+import { envSettings } from '../runtime/settings';
 import type { SfdConfig } from '../sfd/config';
+import { isAfsStep } from '../sfd/studentSteps';
 import { targetCache } from '../sfd/targetCache';
 import { trainSfd } from '../sfd/train';
 import { canonicalJson } from '../util/canonicalJson';
@@ -19,7 +22,7 @@ export interface DistilledStudent {
   trained: boolean;
   /** Wall seconds of its training (as recorded in its card). */
   seconds: number;
-  card: Record<string, unknown>;
+  card: StudentCard;
 }
 
 /**
@@ -42,9 +45,8 @@ export async function distilled(
 ): Promise<DistilledStudent> {
   const teacher = opts.teacher ?? 'mnist';
   const tdir = teacherDir(teacher);
-  const sha = loadWeights<object>(join(tdir, 'model.json'));
-  const teacherSha = sha.sha256;
-  for (const t of sha.tensors.values()) t.dispose();
+  // a card without a sha256 (hand-made): loadWeights refuses it, naming --unchecked
+  const teacherSha = readCard(tdir).sha256 ?? loadWeights(join(tdir, 'model.json')).sha256;
   const evalSpec = opts.evalEvery ? { every: opts.evalEvery, n: opts.evalN ?? 500 } : null;
   const key = canonicalJson({
     cfg,
@@ -55,13 +57,20 @@ export async function distilled(
   });
   const id = createHash('sha256').update(key).digest('hex').slice(0, 20);
   const dir = join(repoRoot(), '.cache', 'students', id);
-  const retrain = ['1', 'true'].includes(process.env.SFD_RETRAIN ?? '');
-  const read = () => loadWeights<Record<string, unknown>>(join(dir, 'model.json'));
+  const { retrain, cache } = envSettings();
+  // the weights are loaded to check them against their sha256, then freed
+  const read = (): StudentCard => {
+    const f = loadWeights<unknown>(join(dir, 'model.json'));
+    for (const t of f.tensors.values()) t.dispose();
+    const card = checkCard(f.meta, join(dir, 'model.json'));
+    if (!isStudentCard(card))
+      throw new Error(`${dir}/model.json is not an SFD student's card (no sfd section)`);
+    return card;
+  };
   if (existsSync(join(dir, 'model.json')) && !retrain) {
     try {
-      const f = read();
-      for (const t of f.tensors.values()) t.dispose();
-      return { dir, trained: false, seconds: Number(f.meta.wallSeconds), card: f.meta };
+      const card = read();
+      return { dir, trained: false, seconds: Number(card.wallSeconds), card };
     } catch {
       // a corrupt cached student is retrained
     }
@@ -94,9 +103,10 @@ export async function distilled(
       out: dir,
       stage: opts.stage,
       teacherNfe: opts.teacherNfe,
-      targets: targetCache().targets,
+      targets: targetCache(cache).targets,
       onProgress: (p) => {
-        const trained = p.last.stepLosses.filter((_, j) => !(cfg.afs && j === 0));
+        // the AFS step's loss is the same whatever the student learns: leave it out
+        const trained = p.last.stepLosses.filter((_, j) => !isAfsStep(j, cfg.afs));
         view({
           iteration: p.iteration,
           iterations: p.iterations,
@@ -112,7 +122,5 @@ export async function distilled(
     fnet?.net.dispose();
   }
   await displaysSent(); // the live view's final state reaches the notebook before its cell ends
-  const f = read();
-  for (const t of f.tensors.values()) t.dispose();
-  return { dir, trained: true, seconds: r.seconds, card: f.meta };
+  return { dir, trained: true, seconds: r.seconds, card: read() };
 }

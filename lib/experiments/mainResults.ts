@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { feasibleNfes, solverByName } from '../diffusion/solvers/registry';
+import { readCard } from '../models/card';
 import type { ChartSpec, Series } from '../plot/lineChart';
 import { repoRoot } from '../runtime/paths';
 import { scale } from '../runtime/profile';
@@ -73,8 +74,8 @@ async function student(
 ): Promise<StudentRun> {
   const shipped = join(repoRoot(), 'data', 'students', name);
   if (existsSync(join(shipped, 'model.json'))) {
-    const card = require(join(shipped, 'model.json'));
-    return { name, dir: shipped, shipped: true, seconds: card.wallSeconds, evals: card.evals ?? [] };
+    const card = readCard(shipped);
+    return { name, dir: shipped, shipped: true, seconds: Number(card.wallSeconds), evals: card.evals ?? [] };
   }
   const st = await distilled(cfg, { ...opts, label: name });
   return {
@@ -82,7 +83,7 @@ async function student(
     dir: st.dir,
     shipped: false,
     seconds: st.seconds,
-    evals: (st.card.evals as SfdEvalPoint[]) ?? [],
+    evals: st.card.evals,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ScheduleConfig } from '../diffusion/schedules';
+import { defaultSchedule, type ScheduleConfig } from '../diffusion/schedules';
 import { feasibleNfes, SOLVER_NAMES, solverByName } from '../diffusion/solvers/registry';
 import { TOY_MIXTURES } from '../models/toys';
 import { exactEndpoints, meanDistance, solveToy, toyNoise } from './toySolve';
@@ -24,7 +24,7 @@ export const quickstartDefaults: QuickstartConfig = {
   maxNfe: 10,
   n: 1000,
   seed: 0,
-  schedule: { kind: 'polynomial', rho: 7, tMin: 0.006, tMax: 80 },
+  schedule: defaultSchedule,
 };
 
 export interface QuickstartRow {

@@ -3,12 +3,12 @@ import type { ScheduleConfig } from '../diffusion/schedules';
 import { evaluateImages, type SampleMetrics } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
+import { studentSfd } from '../models/card';
 import { loadImageTeacher } from '../models/teachers';
 import { displayFigure } from '../plot/display';
 import { saveRasterFigure } from '../plot/figure';
 import { imageGridPng } from '../plot/imageGrid';
 import { studentSampler } from '../sfd/sampleStudent';
-import type { StudentCardSfd } from '../sfd/stage2';
 
 /** A model's sampler: a student's own (Euler on its grid), or a teacher solver at an NFE. */
 export interface SamplerChoice {
@@ -24,7 +24,7 @@ export interface SamplerChoice {
 
 function samplerOf(choice: SamplerChoice) {
   const m = loadImageTeacher(choice.model);
-  const sfd = m.card.sfd as StudentCardSfd | undefined;
+  const sfd = studentSfd(m.card);
   if (sfd) {
     const s = studentSampler(m.denoise, sfd.sampling, choice.nfe);
     return { m, denoise: s.denoise, sampling: s.sampling };

@@ -2,16 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { withAfs } from '../diffusion/afs';
-import { teacherGrid, timeGrid } from '../diffusion/schedules';
-import { solverByName } from '../diffusion/solvers/registry';
+import { teacherGrid } from '../diffusion/schedules';
+import { studentSfd } from '../models/card';
 import { loadImageTeacher } from '../models/teachers';
 import type { ChartSpec } from '../plot/lineChart';
 import { PALETTE } from '../plot/svgCanvas';
 import { repoRoot } from '../runtime/paths';
 import { studentTimestamps } from '../sfd/config';
 import { studentSampler } from '../sfd/sampleStudent';
-import type { StudentCardSfd } from '../sfd/stage2';
+import { teacherRunOf, teacherTargets } from '../sfd/targets';
 import { makeRng } from '../util/rng';
 
 export interface ProjectedPath {
@@ -35,11 +34,21 @@ export interface TrajectoryProjection {
 const scaled = (states: Float32Array[], ts: number[]) =>
   states.map((s, j) => Float64Array.from(s, (v) => v / Math.sqrt(1 + ts[j] ** 2)));
 
+/** The values of each state; the states are freed. */
+async function valuesOf(states: tf.Tensor[]): Promise<Float32Array[]> {
+  try {
+    return await Promise.all(states.map(async (x) => (await x.data()) as Float32Array));
+  } finally {
+    tf.dispose(states);
+  }
+}
+
 /**
  * Teacher and student trajectories from the same noise, projected on the two principal components of all
  * their states (the official repository's trajectory figure, at our scale): the teacher as the student was
- * trained against it (its solver, K steps per student step, its thresholding, on the refined grid) and the
- * student as it samples (Euler on its grid, AFS). Also each one's displacement from its starting noise.
+ * trained against it (`teacherTargets`: its solver and run, K steps per student step, on the refined grid)
+ * and the student as it samples (its walk: Euler on its grid, AFS). Also each one's displacement from its
+ * starting noise.
  */
 export async function trajectoryProjection(
   studentDir: string,
@@ -47,13 +56,13 @@ export async function trajectoryProjection(
 ): Promise<TrajectoryProjection> {
   const n = opts.n ?? 12;
   const student = loadImageTeacher(studentDir);
-  const sfd = student.card.sfd as StudentCardSfd | undefined;
+  const sfd = studentSfd(student.card);
   if (sfd?.stage !== 1) {
     student.unet.dispose();
     throw new RangeError(`${studentDir} is not a stage-1 SFD student`);
   }
   // the teacher its card names (shipped cards name it relative to the repository)
-  const named = (student.card.teacher as { dir?: string } | undefined)?.dir;
+  const named = student.card.teacher?.dir;
   const fromCard = named && [named, join(repoRoot(), named)].find((d) => existsSync(join(d, 'model.json')));
   let teacher: ReturnType<typeof loadImageTeacher> | undefined;
   const held: tf.Tensor[] = []; // freed in finally, also when a solve throws
@@ -62,8 +71,8 @@ export async function trajectoryProjection(
     const cfg = sfd.config;
     const s = studentSampler(student.denoise, sfd.sampling, opts.nfe);
     const N = studentTimestamps(s.nfe, sfd.sampling.afs);
-    const sTs = timeGrid(N, sfd.sampling.schedule);
     const grid = teacherGrid(N, cfg.k, sfd.sampling.schedule);
+    const sTs = grid.studentTs;
     const per = student.shape.reduce((a, b) => a * b, 1);
     const rng = makeRng(opts.seed ?? 3);
     const xT = tf.tensor4d(
@@ -71,19 +80,15 @@ export async function trajectoryProjection(
       [n, ...student.shape],
     );
     held.push(xT);
-    const states = async (r: { trajectory: tf.Tensor[]; x: tf.Tensor }) => {
-      const out: Float32Array[] = [];
-      for (const t of r.trajectory) out.push((await t.data()) as Float32Array);
-      tf.dispose([r.x, ...r.trajectory]);
-      return out; // [timestamp] of n·per values
-    };
-    const tRun = solverByName(cfg.teacherSolver).solve(teacher.denoise, xT, grid.ts, {
-      keep: 'all',
-      threshold: cfg.teacherThreshold,
+    // every state of both, [timestamp] of n·per values
+    const teacherRaw = await valuesOf(teacherTargets(teacher.denoise, xT, grid, teacherRunOf(cfg), 'all'));
+    const studentRaw = [(await xT.data()) as Float32Array];
+    const xEnd = await s.walk(xT, async (_, { x }) => {
+      studentRaw.push((await x.data()) as Float32Array);
     });
-    const teacherStates = scaled(await states(tRun), grid.ts);
-    const d = sfd.sampling.afs ? withAfs(s.denoise, sTs[0]) : s.denoise;
-    const studentStates = scaled(await states(solverByName('euler').solve(d, xT, sTs, { keep: 'all' })), sTs);
+    xEnd.dispose();
+    const teacherStates = scaled(teacherRaw, grid.ts);
+    const studentStates = scaled(studentRaw, sTs);
     // rows: every (trajectory, timestamp) state of both; columns: pixels
     const rows: Float64Array[] = [];
     for (const set of [teacherStates, studentStates])

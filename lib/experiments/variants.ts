@@ -44,11 +44,11 @@ export async function runVariants(
     });
     done.set(v.name, {
       name: v.name,
-      cfg: (st.card.sfd as { config: SfdConfig }).config,
+      cfg: st.card.sfd.config,
       stage: v.stage ?? 1,
       dir: st.dir,
       seconds: st.seconds,
-      evals: (st.card.evals as SfdEvalPoint[]) ?? [],
+      evals: st.card.evals,
     });
   }
   return [...done.values()];

@@ -26,14 +26,14 @@ export function teacherDir(nameOrDir: string): string {
   if (shipped) return join(repoRoot(), 'data', shipped);
   if (existsSync(join(nameOrDir, 'model.json'))) return nameOrDir;
   throw new RangeError(
-    `unknown teacher '${nameOrDir}': not one of ${Object.keys(IMAGE_TEACHERS).join(', ')} and not a directory with model.json`,
+    `unknown teacher '${nameOrDir}': image teachers are ${Object.keys(IMAGE_TEACHERS).join(', ')} or a model directory (DIR/model.json); ${nameOrDir} is neither`,
   );
 }
 
 /** Loads an image teacher as an EDM-preconditioned denoiser. */
-export function loadImageTeacher(nameOrDir: string): ImageTeacher {
+export function loadImageTeacher(nameOrDir: string, opts: { unchecked?: boolean } = {}): ImageTeacher {
   const dir = teacherDir(nameOrDir);
-  const { unet, card, sha256 } = loadUNet(dir);
+  const { unet, card, sha256 } = loadUNet(dir, opts);
   const c = unet.config;
   return {
     denoise: edmPrecond(unetRawNet(unet)),

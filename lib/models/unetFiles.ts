@@ -1,15 +1,11 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { checkCard, type UNetCard } from './card';
 import { createUNet, type UNet, type UNetConfig } from './unet';
 import { assignWeights, loadWeights, saveWeights } from './weightsIO';
 
 /** A saved UNet: `model.json` (architecture, card, manifest) and `weights.bin` in one directory. */
-export interface UNetCard {
-  format: 'sfd-unet';
-  config: UNetConfig;
-  params: number;
-  [key: string]: unknown;
-}
+export type { UNetCard } from './card';
 
 export async function saveUNet(
   dir: string,
@@ -28,14 +24,23 @@ export async function saveUNet(
 }
 
 /** Loads a UNet saved by saveUNet; refuses a corrupt binary or weights that do not fit the stored config. */
-export function loadUNet(dir: string): { unet: UNet; card: UNetCard; sha256: string } {
-  const f = loadWeights<UNetCard>(join(dir, 'model.json'));
-  if (f.meta.format !== 'sfd-unet') throw new Error(`${dir}/model.json is not an sfd-unet model`);
-  const unet = createUNet(f.meta.config, 0);
+export function loadUNet(
+  dir: string,
+  opts: { unchecked?: boolean } = {},
+): { unet: UNet; card: UNetCard; sha256: string } {
+  const f = loadWeights<unknown>(join(dir, 'model.json'), { what: `the model.json of ${dir}`, ...opts });
+  let card: UNetCard;
+  try {
+    card = checkCard(f.meta, `${dir}/model.json`);
+  } catch (e) {
+    tf.dispose([...f.tensors.values()]);
+    throw e;
+  }
+  const unet = createUNet(card.config, 0);
   try {
     assignWeights(unet.weights, f.tensors, `${dir}/model.json`);
   } finally {
     tf.dispose([...f.tensors.values()]);
   }
-  return { unet, card: f.meta, sha256: f.sha256 };
+  return { unet, card, sha256: f.sha256 };
 }

@@ -1,6 +1,6 @@
 import type { Denoiser } from '../diffusion/denoiser';
 import type { StepCondition } from './config';
-import { studentCondition } from './plan';
+import { studentCondition } from './studentSteps';
 
 /**
  * A step-conditioned student as a plain Denoiser on its grid `ts`: each call at ts[j] gets the condition

@@ -1,6 +1,7 @@
 import { type ScheduleConfig, timeGrid } from '../diffusion/schedules';
 import { solverByName } from '../diffusion/solvers/registry';
 import { checkLrSchedule, type LrSchedule } from '../train/lrSchedule';
+import { isAfsStep } from './studentSteps';
 
 /** What a student step is trained to minimise against the teacher's state (spec §3.3, §5). */
 export type SfdLossKind = 'l1' | 'l2' | 'lpips' | 'l1+lpips';
@@ -120,7 +121,7 @@ export function checkSfdConfig(c: SfdConfig): void {
     for (const j of c.onlySteps) {
       if (!Number.isInteger(j) || j < 0 || j >= maxSteps)
         throw new RangeError(`only-steps: step ${j} outside 0…${maxSteps - 1} (the student's steps)`);
-      if (c.afs && j === 0)
+      if (isAfsStep(j, c.afs))
         throw new RangeError(
           'only-steps: step 0 is the analytical first step (AFS): it has nothing to train',
         );

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { countCalls, type Denoiser } from '../diffusion/denoiser';
-import { onGpu } from '../runtime/backend';
 import type { Adam } from '../train/adam';
-import { addMany } from '../util/addMany';
 import type { SfdConfig } from './config';
+import { type GradientCleaner, gradientCleaner } from './gradientCleaning';
 import { type IterationPlan, iterationRng, planIteration } from './plan';
+import { rollout } from './rollout';
 import { type PerceptualDistance, sfdStepLoss } from './stepLoss';
-import { finiteCheck, type Student, sanitizeGrads, studentStep } from './studentStep';
+import type { Student } from './studentStep';
 import type { TargetKey, TargetSource } from './targetCache';
-import { type TeacherRun, teacherTargets } from './targets';
+import { teacherRunOf, teacherTargets } from './targets';
 
 export interface SfdContext {
   cfg: SfdConfig;
@@ -50,10 +50,6 @@ export function iterationNoise(cfg: SfdConfig, iteration: number, shape: number[
   );
 }
 
-export function teacherRunOf(cfg: SfdConfig): TeacherRun {
-  return { solver: cfg.teacherSolver, threshold: cfg.teacherThreshold, afs: cfg.teacherAfs };
-}
-
 /** What fixes an iteration's teacher states: the teacher, its run, both grids, the noise. */
 function targetKey(ctx: SfdContext, teacherSha256: string, plan: IterationPlan): TargetKey {
   const { cfg } = ctx;
@@ -72,13 +68,31 @@ function targetKey(ctx: SfdContext, teacherSha256: string, plan: IterationPlan):
   };
 }
 
+/** The teacher's states at the student's timestamps, with no gradient: solved, or from the cache. */
+async function teacherStates(
+  ctx: SfdContext,
+  plan: IterationPlan,
+  xT: tf.Tensor,
+  teacher: Denoiser,
+): Promise<tf.Tensor[]> {
+  const solve = () => teacherTargets(teacher, xT, plan.grid, teacherRunOf(ctx.cfg));
+  if (ctx.targets && ctx.teacherId) return ctx.targets(targetKey(ctx, ctx.teacherId, plan), solve);
+  return solve();
+}
+
+/** The iteration's one read back (on a GPU each read is a round trip): step losses, replaced gradients. */
+async function readBack(losses: tf.Scalar[], cleaner: GradientCleaner) {
+  const all = tf.tidy(() => tf.concat([tf.stack(losses), cleaner.replacedCount().reshape([1])]));
+  const values = await all.data();
+  all.dispose();
+  return { stepLosses: Array.from(values.subarray(0, losses.length)), nonFiniteGrads: values[losses.length] };
+}
+
 /**
  * One SFD iteration (spec §3.2): fresh noise; the teacher's states at the student's timestamps; then the
- * student walks its own coarse grid with Euler steps, each from its own previous output (detached), and
- * each step that calls the network gets its own loss, gradient and Adam update at learning rate `lr`.
- * The AFS step and steps outside `onlySteps` make no update (their loss is still computed).
- * On a GPU nothing is read back before the iteration's end: gradients are always cleaned of NaN/±∞ on
- * the device; on the CPU one cheap finite check per step decides whether cleaning is needed.
+ * student walks its own coarse grid (`rollout`), and each step that trains gets its own loss, gradient
+ * (cleaned of NaN/±∞) and Adam update at learning rate `lr`. The AFS step and steps outside `onlySteps`
+ * make no update; their loss is still computed and logged, as the official code does.
  */
 export async function sfdIteration(
   ctx: SfdContext,
@@ -86,82 +100,35 @@ export async function sfdIteration(
   lr: number,
 ): Promise<SfdIterationResult> {
   const { cfg } = ctx;
-  const plan = planIteration(cfg, iteration);
-  const xT = iterationNoise(cfg, iteration, ctx.shape);
+  const plan = planIteration(cfg, iteration); // N (SFD-v draws it), both grids, each step's kind
+  const xT = iterationNoise(cfg, iteration, ctx.shape); // x_T = t_max·z, shared by teacher and student
   const teacher = countCalls(ctx.teacher(plan));
   const student = countCalls(ctx.student.denoise);
-  const s: Student = { denoise: student.denoise, weights: ctx.student.weights };
-  const solve = () => teacherTargets(teacher.denoise, xT, plan.grid, teacherRunOf(cfg));
-  let targets: tf.Tensor[];
-  try {
-    targets =
-      ctx.targets && ctx.teacherId ? await ctx.targets(targetKey(ctx, ctx.teacherId, plan), solve) : solve();
-  } catch (e) {
-    xT.dispose();
-    throw e;
-  }
+  const cleaner = gradientCleaner();
   const losses: tf.Scalar[] = [];
-  const replaced: tf.Scalar[] = [];
-  const gpu = onGpu();
+  let targets: tf.Tensor[] = [];
   let updates = 0;
-  let x = xT;
   try {
-    const ts = plan.grid.studentTs;
-    for (let j = 0; j < ts.length - 1; j++) {
-      const last = j === ts.length - 2;
-      const mode = cfg.afs && j === 0 ? 'afs' : plan.trains[j] ? 'train' : 'forward';
-      const r = studentStep(
-        s,
-        x,
-        ts[j],
-        ts[j + 1],
-        plan.conds[j],
-        (out) => sfdStepLoss(cfg.loss, out, targets[j], last, ctx.perceptual),
-        mode,
-      );
-      losses.push(r.loss);
-      if (r.grads) {
-        let grads = r.grads;
-        if (gpu) {
-          const clean = sanitizeGrads(grads);
-          grads = clean.grads;
-          replaced.push(clean.replaced);
-        } else {
-          const check = finiteCheck(grads);
-          const finite = Number.isFinite((await check.data())[0]);
-          check.dispose();
-          if (!finite) {
-            const clean = sanitizeGrads(grads);
-            grads = clean.grads;
-            replaced.push(clean.replaced);
-          }
-        }
-        ctx.adam.apply(grads, lr);
-        tf.dispose([...grads.values()]);
+    targets = await teacherStates(ctx, plan, xT, teacher.denoise); // at t_1 … t_{N−1}
+    const last = plan.steps.length - 1;
+    const walker = { denoise: student.denoise, weights: ctx.student.weights };
+    const xEnd = await rollout(walker, xT, plan.steps, {
+      loss: (step, x) => sfdStepLoss(cfg.loss, x, targets[step.j], step.j === last, ctx.perceptual),
+      // one Adam update per trained step, before the next step runs
+      onStep: async (_, { loss, grads }) => {
+        if (loss) losses.push(loss);
+        if (!grads) return; // the AFS step, or one outside onlySteps
+        const clean = await cleaner.clean(grads);
+        ctx.adam.apply(clean, lr);
+        tf.dispose([...clean.values()]);
         updates++;
-      }
-      x.dispose();
-      x = r.out;
-    }
-    // the iteration's one read back: its step losses and the count of replaced gradient elements
-    const all = tf.tidy(() => {
-      const counts = [tf.scalar(0), ...replaced.map((n) => n.cast('float32'))];
-      return tf.concat([tf.stack(losses), addMany(counts).reshape([1])]);
+      },
     });
-    const values = await all.data();
-    all.dispose();
-    const stepLosses = Array.from(values.subarray(0, losses.length));
-    const nonFinite = values[losses.length];
-    return {
-      iteration,
-      nfe: plan.nfe,
-      stepLosses,
-      updates,
-      teacherCalls: teacher.calls(),
-      studentCalls: student.calls(),
-      nonFiniteGrads: nonFinite,
-    };
+    xEnd.dispose();
+    const calls = { teacherCalls: teacher.calls(), studentCalls: student.calls() };
+    return { iteration, nfe: plan.nfe, updates, ...calls, ...(await readBack(losses, cleaner)) };
   } finally {
-    tf.dispose([x, ...targets, ...losses, ...replaced]);
+    tf.dispose([xT, ...targets, ...losses]);
+    cleaner.dispose();
   }
 }

@@ -1,5 +1,4 @@
 import { edmPrecond } from '../diffusion/precond';
-import { loadImageTeacher } from '../models/teachers';
 import { createUNet, isStepConditionWeight, type UNet, unetRawNet } from '../models/unet';
 import { assignWeights } from '../models/weightsIO';
 import type { StepCondition } from './config';
@@ -24,13 +23,4 @@ export function studentFromTeacher(teacher: UNet, condition: StepCondition): Ima
     denoise: edmPrecond(unetRawNet(unet)),
     dispose: () => unet.dispose(),
   };
-}
-
-/** The teacher model at `dir` (or a shipped name) and its student copy; the caller disposes both. */
-export function loadTeacherAndStudent(dir: string, condition: StepCondition) {
-  const teacher = loadImageTeacher(dir);
-  if (teacher.card.config.stepCondition && condition === 'none')
-    throw new RangeError(`${teacher.dir} is step-conditioned: distil it with a condition (step or tnext)`);
-  const student = studentFromTeacher(teacher.unet, condition);
-  return { teacher, student };
 }

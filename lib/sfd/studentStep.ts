@@ -1,9 +1,12 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { withAfs } from '../diffusion/afs';
-import type { Conditioning, Denoiser } from '../diffusion/denoiser';
+import type { Denoiser } from '../diffusion/denoiser';
 import { eulerStep } from '../diffusion/solvers/euler';
 import { namedGrads } from '../train/namedGrads';
-import { addMany } from '../util/addMany';
+import type { StudentStep } from './studentSteps';
+
+// where lib/bench/gpuNumerics.ts imports it from (move that import to ./gradientCleaning, then drop this)
+export { sanitizeGrads } from './gradientCleaning';
 
 /** A trainable student: a denoiser computed from named weights. */
 export interface Student {
@@ -11,67 +14,46 @@ export interface Student {
   weights: Map<string, tf.Variable>;
 }
 
+/** A student that walks its grid: only a walk with `train` steps needs its weights. */
+export type Walker = Pick<Student, 'denoise'> & Partial<Pick<Student, 'weights'>>;
+
 export interface StudentStepResult {
   /** The state at tNext: the next step's input (a plain tensor, so the next step is detached). */
   out: tf.Tensor;
-  loss: tf.Scalar;
-  /** d loss / d weight by name, when the step trains; null otherwise. */
+  /** The step's loss, when one is given. */
+  loss: tf.Scalar | null;
+  /** d loss / d weight by name, on a `train` step; null otherwise. */
   grads: Map<string, tf.Tensor> | null;
 }
 
 /**
- * One student Euler step from its own state x at t to tNext, and its loss against the teacher's state.
- * A training step computes the loss's gradients in the same forward pass that gives the next input (no
- * second forward); `afs` replaces the network call by the analytical first step (no weights to train).
+ * One student Euler step from its own state x at step.t to step.tNext, and its loss. A `train` step computes
+ * the loss's gradients in the same forward pass that gives the next input (no second forward); an `afs` step
+ * replaces the network call by the analytical first step (no weights to train).
  */
 export function studentStep(
-  student: Student,
+  student: Walker,
   x: tf.Tensor,
-  t: number,
-  tNext: number,
-  cond: Conditioning | undefined,
-  loss: (out: tf.Tensor) => tf.Scalar,
-  mode: 'train' | 'forward' | 'afs',
+  step: StudentStep,
+  loss?: (out: tf.Tensor) => tf.Scalar,
 ): StudentStepResult {
-  if (mode === 'afs' || mode === 'forward') {
-    const d = mode === 'afs' ? withAfs(student.denoise, t) : student.denoise;
-    const out = eulerStep(d, x, t, tNext, cond);
-    return { out, loss: loss(out), grads: null };
-  }
-  const g = namedGrads(student.weights, () => {
-    const out = eulerStep(student.denoise, x, t, tNext, cond);
-    return { loss: loss(out), out };
-  });
-  return { out: g.out, loss: g.loss, grads: g.grads };
-}
-
-/**
- * Non-finite gradients as the official code treats them: NaN → 0, ±∞ → ±1e5. Returns the cleaned
- * gradients (the inputs are disposed) and how many elements were replaced.
- */
-export function sanitizeGrads(grads: Map<string, tf.Tensor>): {
-  grads: Map<string, tf.Tensor>;
-  replaced: tf.Scalar;
-} {
-  const out = new Map<string, tf.Tensor>();
-  const counts: tf.Scalar[] = [];
-  for (const [k, g] of grads) {
-    const [clean, n] = tf.tidy(() => {
-      const nan = tf.isNaN(g);
-      const inf = tf.isInf(g);
-      const fixed = tf.where(nan, tf.zerosLike(g), tf.where(inf, tf.sign(g).mul(1e5), g));
-      return [fixed, tf.logicalOr(nan, inf).sum()];
+  const { t, tNext, cond } = step;
+  if (step.kind === 'train') {
+    const { weights } = student;
+    if (!weights || !loss)
+      throw new RangeError(`student step ${step.j} trains, but the walk has no ${loss ? 'weights' : 'loss'}`);
+    const g = namedGrads(weights, () => {
+      const out = eulerStep(student.denoise, x, t, tNext, cond);
+      return { loss: loss(out), out };
     });
-    out.set(k, clean);
-    counts.push(n as tf.Scalar);
-    g.dispose();
+    return { out: g.out, loss: g.loss, grads: g.grads };
   }
-  const replaced = (counts.length ? addMany(counts) : tf.scalar(0, 'int32')) as tf.Scalar;
-  tf.dispose(counts);
-  return { grads: out, replaced };
-}
-
-/** 0 when every gradient element is finite, NaN otherwise: one cheap check before `sanitizeGrads`. */
-export function finiteCheck(grads: Map<string, tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => addMany([...grads.values()].map((g) => g.mul(0).sum())) as tf.Scalar);
+  const d = step.kind === 'afs' ? withAfs(student.denoise, t) : student.denoise;
+  const out = eulerStep(d, x, t, tNext, cond);
+  try {
+    return { out, loss: loss ? loss(out) : null, grads: null };
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
 }

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:f
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadWeights, saveWeights } from '../models/weightsIO';
-import { repoRoot } from '../runtime/paths';
 import { canonicalJson } from '../util/canonicalJson';
 
 /** Everything that determines an iteration's teacher states (so equal keys mean equal targets). */
@@ -44,13 +43,12 @@ export interface TargetCacheStats {
  * entry is a hashed weights file named by the hash of its key; a corrupt entry is regenerated, never used;
  * the cache stays under `maxBytes` by dropping the least recently written entries.
  */
-export function targetCache(opts: { dir?: string; maxBytes?: number } = {}): {
+export function targetCache(opts: { dir: string; maxBytes: number }): {
   targets: TargetSource;
   stats: TargetCacheStats;
   dir: string;
 } {
-  const dir = opts.dir ?? process.env.SFD_CACHE_DIR ?? join(repoRoot(), '.cache', 'sfd-targets');
-  const maxBytes = opts.maxBytes ?? Number(process.env.SFD_CACHE_MAX_MB ?? 4096) * 2 ** 20;
+  const { dir, maxBytes } = opts;
   const stats: TargetCacheStats = { hits: 0, misses: 0, corrupt: 0, evicted: 0 };
   let total: number | null = null;
   const usage = () => {
@@ -82,7 +80,7 @@ export function targetCache(opts: { dir?: string; maxBytes?: number } = {}): {
     if (existsSync(json)) {
       let f: ReturnType<typeof loadWeights<{ key: object }>> | null = null;
       try {
-        f = loadWeights<{ key: object }>(json);
+        f = loadWeights<{ key: object }>(json, { what: 'a trajectory cache entry' });
         if (canonicalJson(f.meta.key) !== canonicalJson(full)) throw new Error('key mismatch');
         const out = Array.from({ length: f.tensors.size }, (_, j) => f?.tensors.get(`t${j}`) as tf.Tensor);
         if (out.some((t) => !t || t.shape.join() !== [key.batch, ...key.shape].join()))

@@ -3,6 +3,7 @@ import { withAfs } from '../diffusion/afs';
 import type { Denoiser } from '../diffusion/denoiser';
 import type { TeacherGrid } from '../diffusion/schedules';
 import { solverByName } from '../diffusion/solvers/registry';
+import type { SfdConfig } from './config';
 
 export interface TeacherRun {
   /** The teacher solver's name (registry). */
@@ -12,25 +13,30 @@ export interface TeacherRun {
   afs: boolean;
 }
 
+/** How a config runs its teacher. */
+export function teacherRunOf(cfg: SfdConfig): TeacherRun {
+  return { solver: cfg.teacherSolver, threshold: cfg.teacherThreshold, afs: cfg.teacherAfs };
+}
+
 /**
  * The teacher's states at the student's timestamps 1…N−1 (official get_teacher_traj): one continuous
  * solve over the K·(N−1)+1-point grid from the shared noise `xT` (at t_max), multistep history carried
- * across student intervals, only the N−1 sliced states kept. The caller owns the returned tensors.
+ * across student intervals, only the N−1 sliced states kept. `keep: 'all'` keeps every state of the
+ * teacher grid instead, x_T included (the trajectory figure). The caller owns the returned tensors.
  */
 export function teacherTargets(
   teacher: Denoiser,
   xT: tf.Tensor,
   grid: TeacherGrid,
   run: TeacherRun,
+  keep: 'targets' | 'all' = 'targets',
 ): tf.Tensor[] {
   const entry = solverByName(run.solver);
   const d = run.afs ? withAfs(teacher, grid.ts[0]) : teacher;
-  const r = entry.solve(d, xT, grid.ts, { keep: grid.studentIndices.slice(1), threshold: run.threshold });
+  const r = entry.solve(d, xT, grid.ts, {
+    keep: keep === 'all' ? 'all' : grid.studentIndices.slice(1),
+    threshold: run.threshold,
+  });
   r.x.dispose();
   return r.trajectory;
-}
-
-/** Denoiser calls the teacher spends on one trajectory. */
-export function teacherCallsPerTrajectory(grid: TeacherGrid, run: TeacherRun): number {
-  return solverByName(run.solver).evalsPerStep * (grid.ts.length - 1) - (run.afs ? 1 : 0);
 }

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { withAfs } from '../diffusion/afs';
 import type { Denoiser } from '../diffusion/denoiser';
-import { eulerStep } from '../diffusion/solvers/euler';
 import type { SfdConfig } from './config';
-import { iterationNoise, teacherRunOf } from './iteration';
+import { iterationNoise } from './iteration';
 import { planIteration } from './plan';
-import { teacherTargets } from './targets';
+import { rollout } from './rollout';
+import { studentSteps } from './studentSteps';
+import { teacherRunOf, teacherTargets } from './targets';
 
 export interface TrajectoryDistance {
   /** The student's timestamps t_1 … t_{N−1} (t_0 = t_max is shared noise). */
@@ -31,15 +31,19 @@ export async function trajectoryDistance(
   const targets = teacherTargets(teacher, xT, plan.grid, teacherRunOf(cfg));
   const ts = plan.grid.studentTs;
   const dists: tf.Scalar[] = [];
-  let x = xT;
-  for (let j = 0; j < ts.length - 1; j++) {
-    const d = cfg.afs && j === 0 ? withAfs(student, ts[0]) : student;
-    const next = eulerStep(d, x, ts[j], ts[j + 1], plan.conds[j]);
-    x.dispose();
-    x = next;
-    dists.push(tf.tidy(() => x.sub(targets[j]).reshape([cfg.batch, -1]).square().sum(1).sqrt().mean()));
+  try {
+    // measured, not trained: every network step only moves forward
+    const xEnd = await rollout(student, xT, studentSteps(ts, cfg.afs, cfg.condition), {
+      onStep: (step, { x }) => {
+        dists.push(
+          tf.tidy(() => x.sub(targets[step.j]).reshape([cfg.batch, -1]).square().sum(1).sqrt().mean()),
+        );
+      },
+    });
+    xEnd.dispose();
+  } finally {
+    tf.dispose([xT, ...targets]);
   }
-  tf.dispose([x, ...targets]);
   // one read back at the end (on a GPU each read is a round trip)
   const stacked = tf.stack(dists);
   const l2 = Array.from(await stacked.data());

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { assignWeights, loadWeights, removeIfPresent, saveWeights } from '../models/weightsIO';
@@ -32,11 +32,29 @@ export async function writeCheckpoint<M extends CheckpointMetaBase>(
   const tensors = new Map<string, tf.Tensor>();
   for (const [g, m] of Object.entries(groups)) for (const [k, v] of m) tensors.set(`${g}/${k}`, v);
   const bin = `checkpoint-${String(meta.step).padStart(7, '0')}.bin`;
-  await saveWeights<M>(jsonPath, bin, tensors, meta);
   const dir = dirname(jsonPath);
+  try {
+    await saveWeights<M>(jsonPath, bin, tensors, meta);
+  } catch (e) {
+    // checkpoint.json still names the previous binary, which is untouched; this one's half is not kept
+    if (!namedBinary(jsonPath)?.endsWith(bin)) removeIfPresent(join(dir, bin));
+    const previous = existsSync(jsonPath)
+      ? `the previous checkpoint (${jsonPath}) is intact`
+      : 'no checkpoint was written yet';
+    throw new Error(`checkpoint at step ${meta.step} not written: ${(e as Error).message}; ${previous}`);
+  }
   for (const f of readdirSync(dir))
     if (/^checkpoint-\d+\.bin$/.test(f) && f !== bin) removeIfPresent(join(dir, f));
   return join(dir, bin);
+}
+
+/** The binary a checkpoint.json names, or null if there is none or it cannot be read. */
+function namedBinary(jsonPath: string): string | null {
+  try {
+    return JSON.parse(readFileSync(jsonPath, 'utf8')).weightsManifest[0].paths[0];
+  } catch {
+    return null;
+  }
 }
 
 export interface LoadedCheckpoint<M> {
@@ -55,7 +73,7 @@ export function readCheckpoint<M extends CheckpointMetaBase>(
   if (!existsSync(jsonPath)) throw new Error(`no checkpoint at ${jsonPath}`);
   let f: ReturnType<typeof loadWeights<M>>;
   try {
-    f = loadWeights<M>(jsonPath);
+    f = loadWeights<M>(jsonPath, { what: 'a training checkpoint' });
   } catch (e) {
     throw new Error(`checkpoint ${jsonPath} is unreadable: ${(e as Error).message}`);
   }

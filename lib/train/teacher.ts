@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist, type MnistSet, mnistStepBatch, stepsPerEpoch } from '../data/mnist';
-import { createUNet, type UNetConfig, unetDefaults } from '../models/unet';
+import { mnistTeacherUNet } from '../models/mnistTeacher';
+import { createUNet, type UNetConfig } from '../models/unet';
 import { saveUNet } from '../models/unetFiles';
-import { canonicalJson } from '../util/canonicalJson';
 import { ensureModelOutDir, isShipped } from '../util/outputs';
 import { makeRng } from '../util/rng';
 import { Adam, type AdamConfig, adamDefaults } from './adam';
@@ -19,6 +18,7 @@ import { edmLoss, edmNoiseLevels, type NoiseLevelDistribution, sampleSigmas } fr
 import { Ema } from './ema';
 import { checkLrSchedule, type LrSchedule, learningRateAt } from './lrSchedule';
 import { namedGrads } from './namedGrads';
+import { checkResumable, openRunDir } from './runDir';
 
 /** Everything that defines a teacher training run (saved in its checkpoints and card). */
 export interface TeacherTrainConfig {
@@ -36,19 +36,6 @@ export interface TeacherTrainConfig {
   /** Steps per point of the recorded loss curve. */
   logEvery: number;
 }
-
-/**
- * The MNIST teacher: 28×28×1, three levels (28, 14, 7), attention at 7×7, a learned positional bias. The
- * full-resolution level is kept narrow (it dominates the step time); the coarse levels, where a digit's
- * layout is decided, are wider at little cost (measured: 16/32/64 costs 10 % more per step than 16/32/32).
- */
-export const mnistTeacherUNet: UNetConfig = {
-  ...unetDefaults,
-  resolution: 28,
-  inChannels: 1,
-  channels: [16, 32, 64],
-  positional: true,
-};
 
 export const teacherTrainDefaults: TeacherTrainConfig = {
   unet: mnistTeacherUNet,
@@ -135,12 +122,6 @@ function checkConfig(cfg: TeacherTrainConfig): void {
   checkLrSchedule(teacherLrSchedule(cfg));
 }
 
-/** The parts of a configuration that must agree between a checkpoint and a resumed run (all but steps). */
-function resumeKey(cfg: TeacherTrainConfig): string {
-  const { steps: _s, ...rest } = cfg;
-  return canonicalJson(rest);
-}
-
 /** Where a training run's state lives, and where a resumed one comes from. */
 function resumeSource(opts: TrainTeacherOptions): string | null {
   if (!opts.resume) return null;
@@ -164,12 +145,22 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
     throw new Error(
       `${opts.out} is shipped with the project and is never written to; continue it into a new directory: --resume --from ${opts.out} --out DIR`,
     );
-  if (src && !existsSync(src)) throw new Error(`--resume: no checkpoint at ${src}`);
-  ensureModelOutDir(opts.out, { resuming: opts.resume && !fromElsewhere });
+  const release = openRunDir({
+    out: opts.out,
+    resumeFrom: src,
+    resumingOut: !!opts.resume && !fromElsewhere,
+    command: String(opts.card?.command ?? 'trainTeacher'),
+  });
   const ckptPath = checkpointJson(opts.out);
 
-  const data = opts.data ?? loadMnist('train');
-  stepsPerEpoch(data, cfg.batch);
+  let data: MnistSet;
+  try {
+    data = opts.data ?? loadMnist('train');
+    stepsPerEpoch(data, cfg.batch);
+  } catch (e) {
+    release();
+    throw e;
+  }
   const model = createUNet(cfg.unet, cfg.seed);
   const adam = new Adam(model.weights, cfg.adam);
   const ema = new Ema(model.weights, cfg.emaHalfLifeImages);
@@ -181,12 +172,7 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
     if (src) {
       const ck = readCheckpoint<CheckpointMeta>(src, 'sfd-teacher-checkpoint');
       try {
-        if (resumeKey(ck.meta.config) !== resumeKey(cfg))
-          throw new Error(
-            `--resume: ${src} was made with a different configuration (only --steps may change)`,
-          );
-        if (ck.meta.step > cfg.steps)
-          throw new Error(`--resume: ${src} is at step ${ck.meta.step}, beyond --steps ${cfg.steps}`);
+        checkResumable(src, ck.meta.config, cfg, 'steps', ck.meta.step);
         restoreGroup(ck, 'model', model.weights, src);
         restoreGroup(ck, 'ema', ema.weights, src);
         adam.restore(ck.groups.adam ?? new Map(), ck.meta.step);
@@ -251,6 +237,7 @@ export async function trainTeacher(opts: TrainTeacherOptions): Promise<TrainTeac
     await saveUNet(opts.out, ema.weights, cfg.unet, teacherCard(cfg, { step, seconds, losses }, opts.card));
     return { step, seconds, losses, modelDir: opts.out };
   } finally {
+    release();
     adam.dispose();
     ema.dispose();
     model.dispose();

@@ -1,8 +1,13 @@
-/** A one-line progress bar on stderr (redrawn in place on a terminal, a line every `every` steps otherwise). */
+/**
+ * A one-line progress bar on stderr: redrawn in place on a terminal; otherwise a line every `every` steps,
+ * and at least every 10 s while steps are slow (so a long request always shows its ETA).
+ */
 export function progressBar(label: string, every = 50) {
   const tty = process.stderr.isTTY === true;
+  let lastLine = -Infinity;
   return (done: number, total: number, seconds: number, extra = ''): void => {
-    if (!tty && done % every !== 0 && done !== total) return;
+    if (!tty && done % every !== 0 && done !== total && seconds - lastLine < 10) return;
+    lastLine = seconds;
     const frac = Math.min(1, done / total);
     const width = 24;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');

@@ -129,7 +129,7 @@ describe('sfd command', () => {
         ['sample', '--solver', 'heun', '--nfe', '4', '--afs', '--out', join(dir, 'x.json')],
         /NFE must be odd with AFS/,
       ],
-      [['sample', '--nfe', '0', '--out', join(dir, 'x.json')], /NFE must be an integer ≥ 1/],
+      [['sample', '--nfe', '0', '--out', join(dir, 'x.json')], /--nfe must be a positive integer, got .0./],
       [['sample', '--rho=-1', '--out', join(dir, 'x.json')], /--rho must be > 0/],
       [['sample', '--t-min', '90', '--out', join(dir, 'x.json')], /tMin < tMax/],
       [['sample'], /needs --out/],

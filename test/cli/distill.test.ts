@@ -78,6 +78,31 @@ describe('sfd distill, and sampling a student as it was trained', function () {
     assert.match(r.stdout, /# no official counterpart: NFE list 2,3/);
     assert.match(r.stdout, /# no official counterpart: tnext-cond/);
     assert.match(r.stdout, /# no official counterpart: loss l2/);
+    // train.py takes a whole --total_kimg (IntRange(min=1)): 600 × 16 = 9.6 kimg is rounded up, and said so
+    r = sfd(['distill', '--official-command', '--iterations', '600', '--batch', '16']);
+    assert.match(r.stdout, / --total_kimg=10 /);
+    assert.match(r.stdout, /# .*600 iterations × batch 16 = 9\.6 kimg → 10 kimg = 625 iterations, 25 more/);
+    r = sfd(['distill', '--official-command', '--dataset', 'ms_coco', '--paper']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^python train\.py --dataset_name=ms_coco .*--guidance_type=cfg/);
+    assert.match(r.stdout, /# --dataset_name=ms_coco loads Stable Diffusion v1\.5/);
+    assert.match(r.stdout, /# paper recipe for ms_coco: not in the official repository/);
+    r = sfd(['distill', '--official-command', '--paper']);
+    assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('python train.py ')).length, 2);
+    assert.match(
+      r.stdout,
+      /# paper recipe, CIFAR-10 SFD.*\npython train\.py --dataset_name=cifar10 --total_kimg=200 --batch=128 --lr=5e-5 /,
+    );
+    for (const [args, re] of [
+      [['--official-command', '--dataset', 'mnist'], /--dataset must be one of cifar10, .*, got 'mnist'/],
+      [['--dataset', 'cifar10'], /--dataset cifar10 goes with --official-command/],
+      [['--paper'], /--paper goes with --official-command/],
+    ] as [string[], RegExp][]) {
+      r = sfd(['distill', ...args]);
+      assert.equal(r.status, 1, args.join(' '));
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
   });
 
   it('bad requests fail at once with a one-line reason', () => {

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { sampleDefaults, sampleToy } from '../../lib/cli/sample';
 import { countCalls, type Denoiser } from '../../lib/diffusion/denoiser';
 import { polynomialGrid } from '../../lib/diffusion/schedules';
 import { dpmpp } from '../../lib/diffusion/solvers/dpmpp';
@@ -8,6 +7,7 @@ import { dynamicThreshold } from '../../lib/diffusion/solvers/dynamicThreshold';
 import type { SolveOptions, Solver } from '../../lib/diffusion/solvers/integrate';
 import { ipndm } from '../../lib/diffusion/solvers/ipndm';
 import { SOLVER_NAMES, SOLVERS, solverByName } from '../../lib/diffusion/solvers/registry';
+import { sampleDefaults, sampleToy } from '../../lib/experiments/sampleToy';
 import { gaussianDenoiser } from '../../lib/models/gaussian';
 import { makeRng } from '../../lib/util/rng';
 import { assertClose } from '../helpers';
@@ -33,7 +33,16 @@ describe('solver registry and input validation', () => {
         SOLVER_NAMES.every((n) => e.message.includes(n)) &&
         /aliases: ddim, dpm, dpmpp/.test(e.message),
     );
-    assert.deepEqual(SOLVER_NAMES, ['euler', 'heun', 'dpm2', 'ipndm', 'dpmpp-2m', 'dpmpp-3m']);
+    assert.deepEqual(SOLVER_NAMES, [
+      'euler',
+      'heun',
+      'dpm2',
+      'ipndm',
+      'dpmpp-2m',
+      'dpmpp-3m',
+      'unipc',
+      'deis',
+    ]);
   });
 
   it('aliases ddim, dpm, dpmpp resolve to euler, dpm2, dpmpp-3m; every name resolves to itself', () => {
@@ -288,7 +297,7 @@ describe('sfd sample (sampleToy) on the exact toy teacher', () => {
   it('unknown teacher, unknown solver, infeasible NFE and bad n throw clear errors', () => {
     assert.throws(
       () => sampleToy({ ...sampleDefaults, teacher: 'nope' }),
-      /unknown teacher 'nope' \(known: gmm2d, ring, grid\)/,
+      /unknown teacher 'nope': one of gmm2d, ring, grid \(toy\), mnist, or a model directory/,
     );
     assert.throws(() => sampleToy({ ...sampleDefaults, solver: 'nope', n: 4 }), /unknown solver 'nope'/);
     assert.throws(() => sampleToy({ ...sampleDefaults, solver: 'heun', nfe: 3, n: 4 }), /NFE must be even/);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { lossCurveParity } from '../../lib/experiments/benchmark';
+import { lossCurveParity } from '../../lib/bench/benchmark';
 import { silu } from '../../lib/models/silu';
 import { initBackend } from '../../lib/runtime/backend';
 import { loadAddon } from '../../lib/runtime/native/addon';

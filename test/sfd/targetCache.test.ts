@@ -36,7 +36,7 @@ describe('teacher-trajectory cache', () => {
   };
 
   it('solves once per key, then returns the stored tensors; a corrupt entry is regenerated, not used', async () => {
-    const c = targetCache({ dir });
+    const c = targetCache({ dir, maxBytes: 2 ** 30 });
     const s = solveFor(1);
     tf.dispose(await c.targets(key(1), s.solve));
     const got = await c.targets(key(1), s.solve);

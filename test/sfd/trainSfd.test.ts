@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sampleImages } from '../../lib/diffusion/sampleImages';
+import { loadImageTeacher } from '../../lib/models/teachers';
 import { createUNet } from '../../lib/models/unet';
 import { loadUNet, saveUNet } from '../../lib/models/unetFiles';
 import { checkSfdConfig, type SfdConfig, sfdDefaults } from '../../lib/sfd/config';
@@ -11,7 +12,7 @@ import { sfdIteration } from '../../lib/sfd/iteration';
 import { officialCommand } from '../../lib/sfd/officialCommand';
 import { studentSampler } from '../../lib/sfd/sampleStudent';
 import { stage2Config } from '../../lib/sfd/stage2';
-import { loadTeacherAndStudent } from '../../lib/sfd/student';
+import { studentFromTeacher } from '../../lib/sfd/student';
 import { trainSfd } from '../../lib/sfd/train';
 import { Adam } from '../../lib/train/adam';
 
@@ -52,7 +53,8 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('an NFE-2 iteration with AFS makes exactly 2 updates and 12 teacher calls (K = 4), and leaks no tensors', async () => {
-    const { teacher, student } = loadTeacherAndStudent(teacherDir, 'none');
+    const teacher = loadImageTeacher(teacherDir);
+    const student = studentFromTeacher(teacher.unet, 'none');
     const adam = new Adam(student.weights);
     const ctx = { cfg: tiny, teacher: () => teacher.denoise, student, adam, shape: teacher.shape };
     await sfdIteration(ctx, 0, 1e-3); // warm-up (kernels, pooled buffers)
@@ -69,7 +71,8 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
   });
 
   it('the student starts as an exact copy of its teacher', () => {
-    const { teacher, student } = loadTeacherAndStudent(teacherDir, 'step');
+    const teacher = loadImageTeacher(teacherDir);
+    const student = studentFromTeacher(teacher.unet, 'step');
     const x = tf.randomNormal([2, 28, 28, 1], 0, 3, 'float32', 5);
     const a = teacher.denoise(x, 2.5);
     const b = student.denoise(x, 2.5, { step: 4 });
@@ -80,7 +83,8 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
   });
 
   it('losses fall: the same held-out trajectory’s loss is lower after training', async () => {
-    const { teacher, student } = loadTeacherAndStudent(teacherDir, 'none');
+    const teacher = loadImageTeacher(teacherDir);
+    const student = studentFromTeacher(teacher.unet, 'none');
     const adam = new Adam(student.weights);
     const cfg = { ...tiny, batch: 4 };
     const ctx = { cfg, teacher: () => teacher.denoise, student, adam, shape: teacher.shape };
@@ -108,7 +112,7 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
     );
     await assert.rejects(
       trainSfd({ config: { ...tiny, k: 3 }, teacher: teacherDir, out: resumed, resume: true }),
-      /different configuration/,
+      /was made with k = 4, this run has 3 \(only --iterations may change\)/,
     );
     // the run is past the learning-rate drop (iteration 3 of 4): moving it by changing --iterations is refused
     await trainSfd({ config: tiny, teacher: teacherDir, out: join(dir, 'r3'), stopAt: 3 });
@@ -135,18 +139,23 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
     b.unet.dispose();
   });
 
-  it('SFD-v (step and tnext) trains one student for several NFEs, sampled only at those; stage 2 distils it to 1 NFE', async () => {
-    for (const condition of ['step', 'tnext'] as const) {
-      const out = join(dir, `v-${condition}`);
-      const r = await trainSfd({
-        config: { ...tiny, nfes: [2, 3, 5], condition, iterations: 6 },
-        teacher: teacherDir,
-        out,
-      });
-      assert.deepEqual(new Set(r.log.map((l) => l.nfe)).size > 1, true, 'NFEs drawn per iteration');
-      const s = loadUNet(out);
-      assert.equal(s.unet.config.stepCondition, true);
-      const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+  describe('SFD-v and stage 2 (students trained once for these tests)', () => {
+    const vDir = (condition: string) => join(dir, `v-${condition}`);
+    const nfesDrawn: Record<string, number[]> = {};
+    before(async () => {
+      for (const condition of ['step', 'tnext'] as const) {
+        const r = await trainSfd({
+          config: { ...tiny, nfes: [2, 3, 5], condition, iterations: 6 },
+          teacher: teacherDir,
+          out: vDir(condition),
+        });
+        nfesDrawn[condition] = r.log.map((l) => l.nfe);
+      }
+    });
+    /** The card and a cheap stand-in denoiser (D(x) = x, still calling the UNet with the condition). */
+    function vStudent(condition: string) {
+      const s = loadUNet(vDir(condition));
+      const card = JSON.parse(readFileSync(join(vDir(condition), 'model.json'), 'utf8'));
       const denoise = (x: tf.Tensor, t: number, c?: { step?: number; tNext?: number }) =>
         tf.tidy(() =>
           s.unet
@@ -154,39 +163,77 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
             .mul(0)
             .add(x),
         );
-      const sampler = studentSampler(denoise, card.sfd.sampling, 3);
-      const imgs = await sampleImages(sampler.denoise, [28, 28, 1], 2, 0, sampler.sampling);
-      assert.equal(imgs.nfe, 3);
+      return { s, card, denoise };
+    }
+
+    it('SFD-v draws a new NFE per iteration (step and tnext)', () => {
+      for (const condition of ['step', 'tnext']) assert.ok(new Set(nfesDrawn[condition]).size > 1);
+    });
+
+    it('an SFD-v student is saved step-conditioned (step and tnext)', () => {
+      for (const condition of ['step', 'tnext']) {
+        const s = loadUNet(vDir(condition));
+        assert.equal(s.unet.config.stepCondition, true);
+        s.unet.dispose();
+      }
+    });
+
+    it('an SFD-v student samples at one of its NFEs with exactly that many calls', async () => {
+      for (const condition of ['step', 'tnext']) {
+        const { s, card, denoise } = vStudent(condition);
+        const sampler = studentSampler(denoise, card.sfd.sampling, 3);
+        const imgs = await sampleImages(sampler.denoise, [28, 28, 1], 2, 0, sampler.sampling);
+        assert.equal(imgs.nfe, 3);
+        s.unet.dispose();
+      }
+    });
+
+    it('an SFD-v student refuses an NFE it was not trained for', () => {
+      const { s, card, denoise } = vStudent('step');
       assert.throws(() => studentSampler(denoise, card.sfd.sampling, 4), /trained for NFE 2, 3, 5, not 4/);
       s.unet.dispose();
-    }
-    // stage 2 from the 5-NFE end of the step-cond SFD-v student: K = (7 − 1)/(3 − 1) = 3, Euler teacher
-    const s2 = await trainSfd({
-      config: { ...tiny, nfes: [1], loss: 'l1+lpips', iterations: 2 },
-      teacher: join(dir, 'v-step'),
-      out: join(dir, 'stage2'),
-      stage: 2,
     });
-    assert.equal(s2.config.k, 3);
-    // its official command runs the 5-NFE teacher on a 7-point grid: --M=2 (K = 3)
-    const card = JSON.parse(readFileSync(join(dir, 'v-step', 'model.json'), 'utf8'));
-    const oc = officialCommand(stage2Config(card.sfd, 'v-step', { ...tiny, nfes: [1] }), { stage: 2 });
-    assert.match(oc.command, /--num_steps=3 --M=2 --sampler_tea=euler .*--is_second_stage=True/);
-    assert.equal(s2.config.teacherSolver, 'euler');
-    assert.equal(s2.config.condition, 'step');
-    await assert.rejects(
-      trainSfd({ config: { ...tiny, nfes: [1] }, teacher: teacherDir, out: join(dir, 'bad2'), stage: 2 }),
-      /stage 2 distils a stage-1 SFD or SFD-v student; .* is not an SFD student/,
-    );
-    await assert.rejects(
-      trainSfd({
-        config: { ...tiny, nfes: [1] },
-        teacher: join(dir, 'stage2'),
-        out: join(dir, 'bad3'),
+
+    it('stage 2 distils the 5-NFE end of a step-cond SFD-v student with an Euler teacher, K = 3, its condition', async () => {
+      const s2 = await trainSfd({
+        config: { ...tiny, nfes: [1], loss: 'l1+lpips', iterations: 2 },
+        teacher: vDir('step'),
+        out: join(dir, 'stage2'),
         stage: 2,
-      }),
-      /is a stage-2 student/,
-    );
+      });
+      assert.deepEqual([s2.config.k, s2.config.teacherSolver, s2.config.condition], [3, 'euler', 'step']);
+    });
+
+    it('stage 2’s official command runs the 5-NFE teacher on a 7-point grid: --M=2 (K = 3)', () => {
+      const card = JSON.parse(readFileSync(join(vDir('step'), 'model.json'), 'utf8'));
+      const oc = officialCommand(stage2Config(card.sfd, 'v-step', { ...tiny, nfes: [1] }), { stage: 2 });
+      assert.match(oc.command, /--num_steps=3 --M=2 --sampler_tea=euler .*--is_second_stage=True/);
+    });
+
+    it('stage 2 refuses a teacher that is not an SFD student', async () => {
+      await assert.rejects(
+        trainSfd({ config: { ...tiny, nfes: [1] }, teacher: teacherDir, out: join(dir, 'bad2'), stage: 2 }),
+        /stage 2 distils a stage-1 SFD or SFD-v student; .* is not an SFD student/,
+      );
+    });
+
+    it('stage 2 refuses a stage-2 student as its teacher', async () => {
+      await trainSfd({
+        config: { ...tiny, nfes: [1], iterations: 1 },
+        teacher: vDir('step'),
+        out: join(dir, 'stage2-once'),
+        stage: 2,
+      });
+      await assert.rejects(
+        trainSfd({
+          config: { ...tiny, nfes: [1] },
+          teacher: join(dir, 'stage2-once'),
+          out: join(dir, 'bad3'),
+          stage: 2,
+        }),
+        /is a stage-2 student/,
+      );
+    });
   });
 
   it('bad configurations fail at once with a one-line reason', () => {

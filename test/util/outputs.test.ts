@@ -32,7 +32,7 @@ describe('output locations and argument parsers', () => {
     assert.throws(() => ensureWritableFile(tmpdir()), /is a directory/);
     assert.throws(
       () => ensureWritableFile(join(repoRoot(), 'data', 'mnist-feature-stats.json'), '--grid'),
-      /--grid .* is shipped with the project and is never overwritten/,
+      /--grid .* is in the project's shipped data\/ folder, which is never written to/,
     );
     ensureWritableFile(join(tmpdir(), 'sfd-anything.png'));
   });

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { compareCheck, compareResults, OP_CHECKS, onCpuAndWebgpu } from '../../lib/experiments/gpuNumerics';
+import { compareCheck, compareResults, OP_CHECKS, onCpuAndWebgpu } from '../../lib/bench/gpuNumerics';
 import { adapterName, requireWebgpu } from './twoBackends';
 
 describe('WebGPU: every op the UNet, the samplers and the trainer use, and its gradient, agrees with cpu', () => {

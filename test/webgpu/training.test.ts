@@ -7,7 +7,7 @@ import {
   onCpuAndWebgpu,
   SAMPLER_CHECK,
   SFD_ITERATION_CHECK,
-} from '../../lib/experiments/gpuNumerics';
+} from '../../lib/bench/gpuNumerics';
 import { requireWebgpu } from './twoBackends';
 
 describe('WebGPU: training, distillation and sampling agree with cpu', function () {

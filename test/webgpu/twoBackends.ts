@@ -3,7 +3,7 @@ import { useBackend } from '../../lib/runtime/backend';
 import { describeAdapter, probeWebgpu, webgpuAdapter } from '../../lib/runtime/webgpu';
 
 // WebGPU tests compare tfjs's `webgpu` backend (Dawn; lavapipe on a CPU machine) with its reference `cpu`
-// backend through lib/experiments/gpuNumerics; here: loading it once, or skipping with the reason.
+// backend through lib/bench/gpuNumerics; here: loading it once, or skipping with the reason.
 let state: { ok: true } | { ok: false; reason: string } | null = null;
 
 async function load(): Promise<{ ok: true } | { ok: false; reason: string }> {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { edmPrecond } from '../diffusion/precond';
+import { mnistTeacherUNet } from '../models/mnistTeacher';
 import { createUNet, type UNetConfig, unetDefaults, unetRawNet } from '../models/unet';
 import { type BackendName, useBackend } from '../runtime/backend';
 import { loadAddon } from '../runtime/native/addon';
@@ -9,7 +10,6 @@ import { repoRoot } from '../runtime/paths';
 import { sfdDefaults } from '../sfd/config';
 import { type SfdContext, sfdIteration } from '../sfd/iteration';
 import { Adam } from '../train/adam';
-import { mnistTeacherUNet } from '../train/teacher';
 import { makeRng } from '../util/rng';
 
 /** FLOPs of one call of f (2 per multiply-add of every convolution and matrix product), from tf.profile's shapes. */

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { checkPeer, peerAvailable } from '../../lib/experiments/peerBench';
+import { checkPeer, peerAvailable } from '../../lib/bench/peerBench';
+import { mnistTeacherUNet } from '../../lib/models/mnistTeacher';
 import { unetDefaults } from '../../lib/models/unet';
-import { mnistTeacherUNet } from '../../lib/train/teacher';
 
 describe('PyTorch peer of the benchmark (bench/peers/unet_torch.py)', function () {
   this.timeout(120_000);

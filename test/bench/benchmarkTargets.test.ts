@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sfdTargetReport } from '../../lib/experiments/benchmark';
+import { sfdTargetReport } from '../../lib/bench/benchmark';
 
 /**
  * A student card whose N = 5000, seed-0 evaluation at NFE 2 (with AFS, as students sample) has this FID,

@@ -1,0 +1,4 @@
+export * from './benchmark';
+export * from './gpuCheck';
+export * from './gpuNumerics';
+export * from './peerBench';

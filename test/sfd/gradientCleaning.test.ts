@@ -1,0 +1,64 @@
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import { gradientCleaner, sanitizeGrads } from '../../lib/sfd/gradientCleaning';
+
+const grads = (values: number[][]) => new Map(values.map((v, i) => [`w${i}`, tf.tensor1d(v)]));
+const valuesOf = (m: Map<string, tf.Tensor>) => [...m.values()].map((t) => Array.from(t.dataSync()));
+const dispose = (m: Map<string, tf.Tensor>) => tf.dispose([...m.values()]);
+
+describe('gradient cleaning (NaN and ±∞ as the official code treats them)', () => {
+  it('sanitizeGrads maps NaN → 0 and ±∞ → ±1e5, keeps finite values, and counts what it replaced', () => {
+    const r = sanitizeGrads(
+      grads([
+        [1, Number.NaN, -2],
+        [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
+      ]),
+    );
+    assert.deepEqual(valuesOf(r.grads), [
+      [1, 0, -2],
+      [1e5, -1e5],
+    ]);
+    assert.equal(r.replaced.dataSync()[0], 3);
+    dispose(r.grads);
+    r.replaced.dispose();
+  });
+
+  it('off the GPU, finite gradients come back as they are (no cleaning pass)', async () => {
+    const cleaner = gradientCleaner(false);
+    const g = grads([[1, 2]]);
+    const clean = await cleaner.clean(g);
+    assert.equal(clean.get('w0'), g.get('w0'));
+    dispose(clean);
+    cleaner.dispose();
+  });
+
+  it('off the GPU, non-finite gradients are cleaned', async () => {
+    const cleaner = gradientCleaner(false);
+    const clean = await cleaner.clean(grads([[Number.NaN, 2]]));
+    assert.deepEqual(valuesOf(clean), [[0, 2]]);
+    dispose(clean);
+    cleaner.dispose();
+  });
+
+  it('on a GPU every update is cleaned, finite values unchanged', async () => {
+    const cleaner = gradientCleaner(true);
+    const g = grads([[1.5, -2.25]]);
+    const clean = await cleaner.clean(g);
+    assert.notEqual(clean.get('w0'), g.get('w0'));
+    assert.deepEqual(valuesOf(clean), [[1.5, -2.25]]);
+    dispose(clean);
+    cleaner.dispose();
+  });
+
+  it('replacedCount sums over the iteration’s updates, and dispose frees every count', async () => {
+    const before = tf.memory().numTensors;
+    const cleaner = gradientCleaner(true);
+    dispose(await cleaner.clean(grads([[Number.NaN, 1]])));
+    dispose(await cleaner.clean(grads([[Number.POSITIVE_INFINITY], [Number.NaN]])));
+    const n = cleaner.replacedCount();
+    assert.equal(n.dataSync()[0], 3);
+    n.dispose();
+    cleaner.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
