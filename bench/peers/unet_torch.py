@@ -232,20 +232,25 @@ def bench(spec):
     rows = []
     reps = spec.get("reps", 3)
     for w in spec["workloads"]:
+      for layout in spec.get("layouts", ["nchw"]):
+        # channels_last (NHWC) is often PyTorch's faster layout on CPU: the caller keeps the faster
+        fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+        cl = lambda t: t.contiguous(memory_format=fmt)
         cfg = w["unet"]
-        net = UNet(cfg).to(dev)
+        torch.manual_seed(0)
+        net = UNet(cfg).to(dev).to(memory_format=fmt)
         params = sum(p.numel() for p in net.parameters())
         D = denoiser(net)
         r, c, b = cfg["resolution"], cfg["inChannels"], w["batch"]
         opt = torch.optim.Adam(net.parameters(), lr=1e-5, betas=(0.9, 0.999), eps=1e-8)
         if w["kind"] == "train":
-            x0 = torch.randn(b, c, r, r, device=dev) * 0.5
-            noisy = x0 + 1.2 * torch.randn_like(x0)
+            x0 = cl(torch.randn(b, c, r, r, device=dev) * 0.5)
+            noisy = cl(x0 + 1.2 * torch.randn_like(x0))
             def step():
                 opt.zero_grad(); ((D(noisy, 1.2) - x0) ** 2).mean().backward(); opt.step()
             ms = timed(step, reps, sync) * 1000
         elif w["kind"] == "inference":
-            x = torch.randn(b, c, r, r, device=dev)
+            x = cl(torch.randn(b, c, r, r, device=dev))
             def infer():
                 with torch.no_grad():
                     D(x, 1.2)
@@ -254,7 +259,7 @@ def bench(spec):
             ts_s = poly_grid(4)
             ts_t = poly_grid(13)
             def sfd():
-                z = torch.randn(b, c, r, r, device=dev) * 80
+                z = cl(torch.randn(b, c, r, r, device=dev) * 80)
                 with torch.no_grad():
                     targets = dpmpp3m(D, z, ts_t, keep={4, 8, 12})
                 x = z + (ts_s[1] - ts_s[0]) * z / math.sqrt(1 + ts_s[0] ** 2)  # AFS: no call, no update
@@ -267,7 +272,8 @@ def bench(spec):
                     x = out.detach()
             ms = timed(sfd, max(1, reps - 1), sync) * 1000
         row = {"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-               "workload": w["name"], "batch": b, "params": params, "msPerStep": ms, "device": dev.type}
+               "workload": w["name"], "batch": b, "params": params, "msPerStep": ms, "device": dev.type,
+               "layout": layout}
         if dev.type == "cuda":  # PyTorch's defaults: TF32 in cuDNN convolutions, not in matmuls
             row.update(gpu=torch.cuda.get_device_name(dev), cudnnTf32=torch.backends.cudnn.allow_tf32,
                        matmulTf32=torch.backends.cuda.matmul.allow_tf32)

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { Denoiser } from '../diffusion/denoiser';
 import { edmPrecond } from '../diffusion/precond';
 import { mnistTeacherUNet } from '../models/mnistTeacher';
-import { createUNet, type UNetConfig, unetDefaults, unetRawNet } from '../models/unet';
+import { createUNet, type UNet, type UNetConfig, unetDefaults, unetRawNet } from '../models/unet';
 import { type BackendName, useBackend } from '../runtime/backend';
 import { loadAddon } from '../runtime/native/addon';
 import { repoRoot } from '../runtime/paths';
@@ -98,7 +99,7 @@ export interface BenchConfig {
   moreTrainBatches?: number[];
   /** The benchmarked UNet (default: the reference 32×32×3 UNet, unetDefaults). */
   unet?: Partial<UNetConfig>;
-  /** Whether to time the SFD iteration at the MNIST teacher's architecture too (default true). */
+  /** Whether to time the SFD iteration and the train step at the MNIST teacher's architecture too (default true). */
   mnistTeacherSfd?: boolean;
   inferBatch: number;
   sfdBatch: number;
@@ -113,16 +114,129 @@ export const benchDefaults: BenchConfig = {
   reps: 3,
 };
 
-/** Times each backend on the same three workloads; returns one row per (backend, workload). */
-export async function runBenchmark(
-  cfg: BenchConfig = benchDefaults,
-  log: (s: string) => void = () => {},
-): Promise<{ peak: number | null; fma: number | null; rows: BenchRow[] }> {
+/** The machine's sgemm and FMA peaks (GFLOP/s, null without the addon), logged. */
+function measurePeaks(log: (s: string) => void): { peak: number | null; fma: number | null } {
   const peak = sgemmPeak();
   const fma = fmaPeak();
   log(
     `sgemm: ${peak === null ? 'n/a (no native addon)' : `${peak.toFixed(1)} GFLOP/s`}, FMA peak: ${fma === null ? 'n/a' : `${fma.toFixed(1)} GFLOP/s`}`,
   );
+  return { peak, fma };
+}
+
+/** What one backend's workloads share: the benchmarked UNet, its denoiser, its FLOPs and its optimiser. */
+interface BenchSubject {
+  unet: UNet;
+  denoise: Denoiser;
+  /** One image: [resolution, resolution, channels]. */
+  shape: [number, number, number];
+  /** FLOPs of one forward pass of one image. */
+  fwdFlops: number;
+  adam: Adam;
+}
+
+/** Records one workload's row: its median time, the samples and FLOPs of one step. */
+type AddRow = (workload: string, ms: number, samples: number, flops: number) => void;
+
+/** (a) one Adam step of a denoising loss at trainBatch (backward ≈ 2× forward FLOPs), then at the others. */
+async function benchTrainSteps(cfg: BenchConfig, u: BenchSubject, add: AddRow): Promise<void> {
+  for (const b of [cfg.trainBatch, ...(cfg.moreTrainBatches ?? [])]) {
+    const x0 = tf.randomNormal([b, ...u.shape], 0, 0.5, 'float32', 7) as tf.Tensor4D;
+    const noisy = x0.add(tf.randomNormal(x0.shape, 0, 1.2, 'float32', 8));
+    const trainLoss = () => u.denoise(noisy, 1.2).sub(x0).square().mean() as tf.Scalar;
+    const trainStep = async () => {
+      const loss = u.adam.minimize(trainLoss, 1e-4);
+      await loss.data();
+      loss.dispose();
+    };
+    const name = b === cfg.trainBatch ? 'train step' : `train step, batch ${b}`;
+    add(name, await time(cfg.reps, trainStep), b, 3 * u.fwdFlops * b);
+    tf.dispose([x0, noisy]);
+  }
+}
+
+/** The MNIST teacher's architecture as a bench subject (the trainer's shape; the caller disposes it). */
+async function mnistTeacherSubject(): Promise<BenchSubject> {
+  const unet = createUNet(mnistTeacherUNet as UNetConfig, 1);
+  const r = unet.config.resolution;
+  const c = unet.config.inChannels;
+  return {
+    unet,
+    denoise: edmPrecond(unetRawNet(unet)),
+    shape: [r, r, c],
+    fwdFlops: await countFlops(() => unet.net(tf.zeros([1, r, r, c]), 0)),
+    adam: new Adam(unet.weights),
+  };
+}
+
+/** (a′) the teacher-training step at the MNIST teacher's shape, at trainBatch (what train-teacher runs). */
+async function benchMnistTeacherTrainStep(cfg: BenchConfig, add: AddRow): Promise<void> {
+  const u = await mnistTeacherSubject();
+  const rows: [string, number, number, number][] = [];
+  await benchTrainSteps({ ...cfg, moreTrainBatches: [] }, u, (_, ms, samples, flops) =>
+    rows.push(['train step, MNIST teacher', ms, samples, flops]),
+  );
+  for (const r of rows) add(...r);
+  u.adam.dispose();
+  u.unet.dispose();
+}
+
+/** (b) inference at inferBatch. */
+async function benchInference(cfg: BenchConfig, u: BenchSubject, add: AddRow): Promise<void> {
+  const xI = tf.randomNormal([cfg.inferBatch, ...u.shape], 0, 1, 'float32', 9) as tf.Tensor4D;
+  const infer = async () => {
+    const y = u.denoise(xI, 1.2);
+    await y.data();
+    y.dispose();
+  };
+  add('inference', await time(cfg.reps, infer), cfg.inferBatch, u.fwdFlops * cfg.inferBatch);
+  xI.dispose();
+}
+
+/**
+ * (c) the trainer's own SFD iteration at NFE 2 with AFS: DPM-Solver++(3M) teacher with K = 4 (12 forwards),
+ * then the student's two trained Euler steps (forward + backward ≈ 3 forwards each); on the benchmarked UNet
+ * at sfdBatch and (unless mnistTeacherSfd is false) on the MNIST teacher's architecture at the trainer's
+ * default batch.
+ */
+async function benchSfdIterations(cfg: BenchConfig, subject: BenchSubject, add: AddRow): Promise<void> {
+  const sfdWorkloads = [
+    ['SFD iteration', subject, cfg.sfdBatch],
+    ['SFD iteration, MNIST teacher', null, sfdDefaults.batch],
+  ] as const;
+  for (const [workload, given, batch] of sfdWorkloads.slice(0, cfg.mnistTeacherSfd === false ? 1 : 2)) {
+    const u = given?.unet ?? createUNet(mnistTeacherUNet as UNetConfig, 1);
+    const [r, , c] = [u.config.resolution, u.config.resolution, u.config.inChannels];
+    const flops = given ? given.fwdFlops : await countFlops(() => u.net(tf.zeros([1, r, r, c]), 0));
+    const studentAdam = given ? given.adam : new Adam(u.weights);
+    const Du = edmPrecond(unetRawNet(u));
+    const ctx: SfdContext = {
+      cfg: { ...sfdDefaults, nfes: [2], batch },
+      teacher: () => Du,
+      student: { denoise: Du, weights: u.weights },
+      adam: studentAdam,
+      shape: [r, r, c],
+    };
+    let it = 0;
+    add(
+      workload,
+      await time(cfg.reps, () => sfdIteration(ctx, it++, 1e-5)),
+      batch,
+      (12 + 2 * 3) * flops * batch,
+    );
+    if (!given) {
+      studentAdam.dispose();
+      u.dispose();
+    }
+  }
+}
+
+/** Times each backend on the same three workloads; returns one row per (backend, workload). */
+export async function runBenchmark(
+  cfg: BenchConfig = benchDefaults,
+  log: (s: string) => void = () => {},
+): Promise<{ peak: number | null; fma: number | null; rows: BenchRow[] }> {
+  const { peak, fma } = measurePeaks(log);
   const ref = fma ?? peak;
   const rows: BenchRow[] = [];
   const prev = tf.getBackend();
@@ -130,10 +244,14 @@ export async function runBenchmark(
     await useBackend(backend as BackendName);
     const unet = createUNet({ ...unetDefaults, ...cfg.unet }, 1);
     const [res, , ch] = [unet.config.resolution, unet.config.resolution, unet.config.inChannels];
-    const D = edmPrecond(unetRawNet(unet));
-    const fwdFlops = await countFlops(() => unet.net(tf.zeros([1, res, res, ch]), 0)); // one image, one forward
-    const adam = new Adam(unet.weights); // the optimiser the project trains with (one fused kernel on native)
-    const add = (workload: string, ms: number, samples: number, flops: number) => {
+    const subject: BenchSubject = {
+      unet,
+      denoise: edmPrecond(unetRawNet(unet)),
+      shape: [res, res, ch],
+      fwdFlops: await countFlops(() => unet.net(tf.zeros([1, res, res, ch]), 0)), // one image, one forward
+      adam: new Adam(unet.weights), // the optimiser the project trains with (one fused kernel on native)
+    };
+    const add: AddRow = (workload, ms, samples, flops) => {
       const gflops = flops / (ms * 1e6);
       rows.push({
         backend,
@@ -146,63 +264,12 @@ export async function runBenchmark(
       });
       log(`${backend} ${workload}: ${ms.toFixed(0)} ms`);
     };
-    // (a) one Adam step of a denoising loss at trainBatch (backward ≈ 2× forward FLOPs), then at the others
-    for (const b of [cfg.trainBatch, ...(cfg.moreTrainBatches ?? [])]) {
-      const x0 = tf.randomNormal([b, res, res, ch], 0, 0.5, 'float32', 7) as tf.Tensor4D;
-      const noisy = x0.add(tf.randomNormal(x0.shape, 0, 1.2, 'float32', 8));
-      const trainLoss = () => D(noisy, 1.2).sub(x0).square().mean() as tf.Scalar;
-      const trainStep = async () => {
-        const loss = adam.minimize(trainLoss, 1e-4);
-        await loss.data();
-        loss.dispose();
-      };
-      const name = b === cfg.trainBatch ? 'train step' : `train step, batch ${b}`;
-      add(name, await time(cfg.reps, trainStep), b, 3 * fwdFlops * b);
-      tf.dispose([x0, noisy]);
-    }
-    // (b) inference at inferBatch
-    const xI = tf.randomNormal([cfg.inferBatch, res, res, ch], 0, 1, 'float32', 9) as tf.Tensor4D;
-    const infer = async () => {
-      const y = D(xI, 1.2);
-      await y.data();
-      y.dispose();
-    };
-    add('inference', await time(cfg.reps, infer), cfg.inferBatch, fwdFlops * cfg.inferBatch);
-    // (c) the trainer's own SFD iteration at NFE 2 with AFS: DPM-Solver++(3M) teacher with K = 4 (12
-    // forwards), then the student's two trained Euler steps (forward + backward ≈ 3 forwards each); on
-    // this UNet and on the MNIST teacher's architecture at the trainer's default batch
-    const sfdWorkloads = [
-      ['SFD iteration', unet, cfg.sfdBatch],
-      ['SFD iteration, MNIST teacher', null, sfdDefaults.batch],
-    ] as const;
-    for (const [workload, net, batch] of sfdWorkloads.slice(0, cfg.mnistTeacherSfd === false ? 1 : 2)) {
-      const u = net ?? createUNet(mnistTeacherUNet as UNetConfig, 1);
-      const [r, , c] = [u.config.resolution, u.config.resolution, u.config.inChannels];
-      const flops = net ? fwdFlops : await countFlops(() => u.net(tf.zeros([1, r, r, c]), 0));
-      const studentAdam = net ? adam : new Adam(u.weights);
-      const Du = edmPrecond(unetRawNet(u));
-      const ctx: SfdContext = {
-        cfg: { ...sfdDefaults, nfes: [2], batch },
-        teacher: () => Du,
-        student: { denoise: Du, weights: u.weights },
-        adam: studentAdam,
-        shape: [r, r, c],
-      };
-      let it = 0;
-      add(
-        workload,
-        await time(cfg.reps, () => sfdIteration(ctx, it++, 1e-5)),
-        batch,
-        (12 + 2 * 3) * flops * batch,
-      );
-      if (!net) {
-        studentAdam.dispose();
-        u.dispose();
-      }
-    }
-    xI.dispose();
+    await benchTrainSteps(cfg, subject, add);
+    await benchInference(cfg, subject, add);
+    await benchSfdIterations(cfg, subject, add);
+    if (cfg.mnistTeacherSfd !== false) await benchMnistTeacherTrainStep(cfg, add);
     unet.dispose();
-    adam.dispose();
+    subject.adam.dispose();
   }
   await tf.setBackend(prev);
   for (const r of rows) {

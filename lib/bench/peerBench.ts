@@ -85,25 +85,67 @@ export interface PeerRow {
   msPerStep: number;
   torch: string;
   threads: number;
+  /** The faster of the two memory layouts the peer was timed in (the one msPerStep is for). */
+  layout: PeerLayout;
+  /** The time of each layout. */
+  msByLayout: Partial<Record<PeerLayout, number>>;
 }
 
-/** Times the workloads in the peer (same threads as this machine's native backend uses: 2 by default). */
+/** PyTorch's two convolution layouts: NCHW (its default) and channels_last (NHWC, often faster on CPU). */
+export type PeerLayout = 'nchw' | 'channels_last';
+export const PEER_LAYOUTS: readonly PeerLayout[] = ['nchw', 'channels_last'];
+
+/**
+ * What the peer inherits from the environment: only what any program needs (PATH, HOME, locale, temp
+ * folder, Python's own path) and the machine's OpenBLAS CPU workaround (set for every program on some
+ * processors, the native backend included). Nothing this process set for its own runtime (OMP_WAIT_POLICY,
+ * which the native addon sets and which makes PyTorch's OpenMP threads sleep between its many small
+ * parallel loops) nor any other OpenMP/BLAS tuning reaches it. Then the peer's own settings: its thread
+ * count, and glibc's malloc kept off mmap (fresh pages for each large tensor would fault on every write:
+ * what a tuned PyTorch run does).
+ */
+export const PEER_ENV_ALLOWED = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'PYTHONPATH',
+  'OPENBLAS_CORETYPE',
+  'OPENBLAS_L2_SIZE',
+] as const;
+
+export function peerEnvironment(threads: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const own: NodeJS.ProcessEnv = {};
+  for (const k of PEER_ENV_ALLOWED) if (env[k] !== undefined) own[k] = env[k];
+  return { ...own, MALLOC_MMAP_MAX_: '0', OMP_NUM_THREADS: String(threads) };
+}
+
+/**
+ * Times the workloads in the peer (same threads as this machine's native backend uses: 2 by default), in
+ * both memory layouts; each row keeps the faster and says which.
+ */
 export function runPeer(workloads: PeerWorkload[], reps = 3, threads = 2): PeerRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'sfd-peer-'));
   try {
     const spec = join(dir, 'spec.json');
-    writeFileSync(spec, JSON.stringify({ workloads, reps, threads }));
-    // glibc would hand PyTorch's large tensors fresh mmap'd pages each pass (page faults on every write);
-    // keeping them on the heap is what a tuned PyTorch run does
+    writeFileSync(spec, JSON.stringify({ workloads, reps, threads, layouts: PEER_LAYOUTS }));
     const p = spawnSync(python(), [PEER(), 'bench', spec], {
       encoding: 'utf8',
-      env: { ...process.env, MALLOC_MMAP_MAX_: '0', OMP_NUM_THREADS: String(threads) },
+      env: peerEnvironment(threads),
     });
     if (p.status !== 0) throw new Error(`PyTorch peer failed: ${p.stderr.trim().split('\n').pop()}`);
-    return p.stdout
+    const timed = p.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as PeerRow);
+      .map((l) => JSON.parse(l) as Omit<PeerRow, 'msByLayout'>);
+    return workloads.map((w) => {
+      const mine = timed.filter((r) => r.workload === w.name);
+      if (mine.length === 0) throw new Error(`PyTorch peer returned no timing for '${w.name}'`);
+      const best = mine.reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a));
+      return { ...best, msByLayout: Object.fromEntries(mine.map((r) => [r.layout, r.msPerStep])) };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

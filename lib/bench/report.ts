@@ -11,7 +11,7 @@ import {
   runBenchmark,
   sfdTargetReport,
 } from './benchmark';
-import { checkPeer, peerAvailable, runPeer } from './peerBench';
+import { checkPeer, PEER_ENV_ALLOWED, peerAvailable, runPeer } from './peerBench';
 
 /**
  * The benchmark's report (what `sfd bench` prints): the machine's peaks, the table per backend and
@@ -89,10 +89,19 @@ export async function peerComparison(
       { name: 'inference', kind: 'inference', unet: unetDefaults, batch: benchDefaults.inferBatch },
       { name: 'SFD iteration', kind: 'sfd', unet: unetDefaults, batch: benchDefaults.sfdBatch },
       { name: 'SFD iteration, MNIST teacher', kind: 'sfd', unet: mnistTeacherUNet, batch: sfdDefaults.batch },
+      {
+        name: 'train step, MNIST teacher',
+        kind: 'train',
+        unet: mnistTeacherUNet,
+        batch: benchDefaults.trainBatch,
+      },
     ],
     reps,
   );
-  print('workload                      native ms  PyTorch ms  native speed vs PyTorch');
+  print(
+    `PyTorch peer in a clean environment (${PEER_ENV_ALLOWED.join(', ')} inherited; its own OMP_NUM_THREADS and MALLOC_MMAP_MAX_=0), each workload in NCHW and channels_last, the faster kept:`,
+  );
+  print('workload                      native ms  PyTorch ms  (layout)       native speed vs PyTorch');
   for (const p of peer) {
     const n = rows.find((r) => r.backend === 'native' && r.workload === p.workload);
     if (!n) continue;
@@ -100,7 +109,7 @@ export async function peerComparison(
       ? `; ${((1000 * p.batch) / n.msPerStep).toFixed(1)} vs ${((1000 * p.batch) / p.msPerStep).toFixed(1)} trajectories/s`
       : '';
     print(
-      `${p.workload.padEnd(28)}  ${n.msPerStep.toFixed(0).padStart(9)}  ${p.msPerStep.toFixed(0).padStart(10)}  ${(p.msPerStep / n.msPerStep).toFixed(2)}×${sfd}`,
+      `${p.workload.padEnd(28)}  ${n.msPerStep.toFixed(0).padStart(9)}  ${p.msPerStep.toFixed(0).padStart(10)}  ${`(${p.layout})`.padEnd(15)}${(p.msPerStep / n.msPerStep).toFixed(2)}×${sfd}`,
     );
     print(
       JSON.stringify({ bench: 'peer', ...p, nativeMs: n.msPerStep, nativeVsPeer: p.msPerStep / n.msPerStep }),

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadMnist, type MnistSplit } from '../data/mnist';
 import type { Denoiser } from '../diffusion/denoiser';
 import { edmImageSchedule, type ImageSampling, sampleImages } from '../diffusion/sampleImages';
+import { readScheduleFile, refuseScheduleFlags, scheduleForSampling } from '../diffusion/scheduleFile';
 import { denoisingReport } from '../eval/denoisingReport';
 import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
@@ -26,7 +27,8 @@ import { intArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
 export const EVAL_HELP = `  sfd eval (--teacher NAME|DIR [--solver S --nfe N --afs --seed S] | --samples FILE.json | --real train)
            [--n 5000] [--ref test|train] [--grid FILE.png] [--record [--card NAME|DIR]] [--unchecked]
                                    FID, precision, recall, density, coverage (k=5) and mean classifier confidence as JSON;
-                                   --record appends the result to the teacher's card (or to --card's)
+                                   --record appends the result to the teacher's card (or to --card's);
+                                   --schedule FILE samples on a schedule file's σ grid (sfd gits)
   sfd eval --teacher NAME|DIR --denoising [--n 1000] [--record]
                                    denoising MSE per σ on MNIST test, next to the best linear denoiser's
   sfd eval --write-reference-stats  recompute data/mnist-feature-stats.json with the shipped feature network`;
@@ -45,6 +47,7 @@ interface SamplingArgs {
   't-min'?: string;
   't-max'?: string;
   threshold?: boolean;
+  schedule?: string;
 }
 
 function samplingFrom(v: SamplingArgs, dflt: { solver: string; nfe: number }): ImageSampling {
@@ -72,9 +75,17 @@ function modelSampling(
   v: SamplingArgs,
 ): { denoise: Denoiser; cfg: ImageSampling; student: boolean } {
   const sfd = studentSfd(teacher.card);
-  if (!sfd)
-    return { denoise: teacher.denoise, cfg: samplingFrom(v, { solver: 'heun', nfe: 36 }), student: false };
-  const fixed = (['solver', 'afs', 'rho', 't-min', 't-max', 'threshold'] as const).filter(
+  if (!sfd) {
+    if (v.schedule !== undefined) refuseScheduleFlags(v);
+    const cfg = samplingFrom(v, { solver: 'heun', nfe: 36 });
+    if (v.schedule !== undefined)
+      cfg.schedule = scheduleForSampling(v.schedule, readScheduleFile(v.schedule), {
+        ...cfg,
+        teacherSha256: teacher.sha256,
+      });
+    return { denoise: teacher.denoise, cfg, student: false };
+  }
+  const fixed = (['solver', 'afs', 'rho', 't-min', 't-max', 'threshold', 'schedule'] as const).filter(
     (k) => v[k] !== undefined,
   );
   if (fixed.length)
@@ -185,6 +196,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     'write-reference-stats': { type: 'boolean' },
     denoising: { type: 'boolean' },
     unchecked: { type: 'boolean' },
+    schedule: { type: 'string' },
   });
   if (values.grid) ensureWritableFile(values.grid, '--grid');
   const b = await initBackend();

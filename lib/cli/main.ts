@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { benchDefaults } from '../bench/benchmark';
 import { benchReport } from '../bench/report';
 import { edmImageSchedule } from '../diffusion/sampleImages';
+import { refuseScheduleFlags } from '../diffusion/scheduleFile';
 import { SOLVER_NAMES } from '../diffusion/solvers/registry';
+import { toyScheduleFile } from '../experiments/gitsSearch';
 import { sampleDefaults, sampleToy, writeSampleJson } from '../experiments/sampleToy';
 import { TOY_MIXTURES } from '../models/toys';
 import {
@@ -16,6 +18,7 @@ import { ensureWritableFile } from '../util/outputs';
 import { intArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
 import { DISTILL_HELP, distillCommand } from './distill';
 import { GALLERY_HELP, galleryCommand } from './gallery';
+import { GITS_HELP, gitsCommand } from './gits';
 import { GPU_CHECK_HELP, gpuCheckCommand } from './gpuCheck';
 import { EVAL_HELP, evalCommand, isImageTeacher, sampleImageCommand } from './imageCommands';
 import { TRAIN_FEATURES_HELP, trainFeaturesCommand } from './trainFeatures';
@@ -38,8 +41,10 @@ const SAMPLE_HELP = `  sfd sample [options] --out FILE  sample a teacher: toy on
                      image teachers ${edmImageSchedule.tMin}, ${edmImageSchedule.tMax}, EDM's)
     --seed S         noise seed (default ${sampleDefaults.seed})
     --n N            number of samples (default ${sampleDefaults.n})
-    --threshold      dynamic thresholding of x0 (DPM-Solver++ only; the official SFD teacher uses it)
+    --threshold      dynamic thresholding of x0 (DPM-Solver++ and UniPC; the official SFD teacher uses it)
     --exact          also solve the exact ODE and report the mean endpoint error
+    --schedule FILE  sample on a schedule file's σ grid (sfd gits) instead of the polynomial one; its
+                     teacher and its step count (the solver's at --nfe) must match; no --rho/--t-min/--t-max
     --unchecked      load a hand-made model directory whose card has no sha256 (with a warning)`;
 
 /** Each command's own usage: `sfd CMD --help`, `sfd CMD -h` and `sfd help CMD` print it. */
@@ -52,6 +57,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   'train-features': TRAIN_FEATURES_HELP,
   eval: EVAL_HELP,
   gallery: GALLERY_HELP,
+  gits: GITS_HELP,
   'gpu-check': GPU_CHECK_HELP,
 };
 
@@ -98,6 +104,7 @@ async function sample(args: string[]): Promise<void> {
     out: { type: 'string' },
     'save-samples': { type: 'string' },
     unchecked: { type: 'boolean' },
+    schedule: { type: 'string' },
   });
   if (isImageTeacher(values.teacher)) {
     if (values.exact)
@@ -121,9 +128,11 @@ async function sample(args: string[]): Promise<void> {
     exact: values.exact ?? d.exact,
     threshold: values.threshold ?? d.threshold,
   };
+  if (values.schedule !== undefined) refuseScheduleFlags(values);
+  const schedule = values.schedule === undefined ? undefined : toyScheduleFile(values.schedule, cfg);
   const b = await initBackend();
   console.error(describeBackend(b));
-  const r = sampleToy(cfg);
+  const r = sampleToy({ ...cfg, ...schedule });
   writeSampleJson(values.out, r);
   const err =
     r.meanEndpointError === undefined ? '' : `, mean endpoint error ${r.meanEndpointError.toExponential(3)}`;
@@ -172,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'distill') await distillCommand(rest);
     else if (cmd === 'eval') await evalCommand(rest);
     else if (cmd === 'gallery') await galleryCommand(rest);
+    else if (cmd === 'gits') await gitsCommand(rest);
     else if (cmd === 'gpu-check') return await gpuCheckCommand(rest);
     else if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') console.log(HELP);
     else

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '../util/rng';
 import { withAfs } from './afs';
 import { countCalls, type Denoiser } from './denoiser';
-import { type ScheduleConfig, timeGrid } from './schedules';
+import { type SamplingSchedule, type ScheduleConfig, timeGrid } from './schedules';
 import { solverByName, stepsForNfe } from './solvers/registry';
 
 /** How images are drawn from a denoiser. */
@@ -10,7 +10,8 @@ export interface ImageSampling {
   solver: string;
   nfe: number;
   afs: boolean;
-  schedule: ScheduleConfig;
+  /** A parametric schedule, or an explicit σ grid (a GITS schedule file) with exactly steps + 1 values. */
+  schedule: SamplingSchedule;
   threshold?: boolean;
 }
 
@@ -44,7 +45,9 @@ export async function sampleImages(
     throw new RangeError(`number of samples must be a positive integer, got ${n}`);
   const entry = solverByName(cfg.solver);
   if (cfg.threshold && !entry.thresholds)
-    throw new RangeError(`${entry.name} has no dynamic thresholding (only DPM-Solver++ does)`);
+    throw new RangeError(
+      `${entry.name} has no dynamic thresholding (only the data-prediction solvers DPM-Solver++ and UniPC do)`,
+    );
   const ts = timeGrid(stepsForNfe(entry, cfg.nfe, cfg.afs) + 1, cfg.schedule);
   const per = shape[0] * shape[1] * shape[2];
   const pixels = new Float32Array(n * per);

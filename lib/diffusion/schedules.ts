@@ -69,9 +69,52 @@ export function timeUniformGrid(n: number, tMin: number, tMax: number, rho = 1, 
   );
 }
 
-/** The n-point grid of a schedule config. */
-export function timeGrid(n: number, s: ScheduleConfig): number[] {
+/**
+ * An explicit σ grid (a searched schedule such as GITS's, read from a schedule file): sampled as given,
+ * so its length fixes the number of steps. tMin/tMax repeat its ends for code that needs the range.
+ */
+export interface ExplicitSchedule {
+  kind: 'explicit';
+  /** Which search produced the grid ('gits'). */
+  method: string;
+  /** Strictly decreasing σ values, sigmas[0] = tMax, last = tMin. */
+  sigmas: number[];
+  tMin: number;
+  tMax: number;
+}
+
+/** What a sampler's grid can come from: a parametric schedule or an explicit σ list. */
+export type SamplingSchedule = ScheduleConfig | ExplicitSchedule;
+
+/** An explicit schedule from a σ list, checked (finite, > 0, strictly decreasing, ≥ 2 values). */
+export function explicitSchedule(sigmas: readonly number[], method: string): ExplicitSchedule {
+  checkExplicit(sigmas);
+  return { kind: 'explicit', method, sigmas: [...sigmas], tMin: sigmas[sigmas.length - 1], tMax: sigmas[0] };
+}
+
+function checkExplicit(sigmas: readonly number[]): void {
+  if (!Array.isArray(sigmas) || sigmas.length < 2)
+    throw new RangeError(`an explicit schedule needs at least 2 σ values, got ${sigmas?.length ?? 0}`);
+  sigmas.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0))
+      throw new RangeError(`explicit schedule σ[${i}] = ${v} is not a finite number > 0`);
+    if (i > 0 && !(v < sigmas[i - 1]))
+      throw new RangeError(
+        `explicit schedule must be strictly decreasing; σ[${i - 1}] = ${sigmas[i - 1]}, σ[${i}] = ${v}`,
+      );
+  });
+}
+
+/** The n-point grid of a schedule config (an explicit schedule must have exactly n values). */
+export function timeGrid(n: number, s: SamplingSchedule): number[] {
   switch (s.kind) {
+    case 'explicit':
+      checkExplicit(s.sigmas);
+      if (s.sigmas.length !== n)
+        throw new RangeError(
+          `the ${s.method} schedule has ${s.sigmas.length} σ values (${s.sigmas.length - 1} steps), the sampler needs ${n} (${n - 1} steps)`,
+        );
+      return [...s.sigmas];
     case 'polynomial':
       return polynomialGrid(n, s.tMin, s.tMax, s.rho);
     case 'logsnr':

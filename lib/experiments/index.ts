@@ -1,6 +1,7 @@
 export * from './conditioning';
 export * from './designAblations';
 export * from './distilled';
+export * from './gitsSearch';
 export * from './lossAblation';
 export * from './mainResults';
 export * from './quickstart';

@@ -1,4 +1,9 @@
-import { defaultSchedule, type ScheduleConfig } from '../diffusion/schedules';
+import {
+  defaultSchedule,
+  type ExplicitSchedule,
+  type SamplingSchedule,
+  type ScheduleConfig,
+} from '../diffusion/schedules';
 import { TOY_MIXTURES } from '../models/toys';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { checkMemory, formatBytes, MAX_STRING_LENGTH } from '../util/memoryBudget';
@@ -17,8 +22,10 @@ export interface SampleConfig {
   n: number;
   /** Also integrate the exact ODE (float64 RK4) from the same noise and report the endpoint error. */
   exact: boolean;
-  /** Dynamic thresholding of x0 predictions (DPM-Solver++ only). */
+  /** Dynamic thresholding of x0 predictions (DPM-Solver++ and UniPC). */
   threshold: boolean;
+  /** An explicit σ grid (a schedule file's) used instead of the polynomial one from rho, tMin, tMax. */
+  schedule?: ExplicitSchedule;
 }
 
 export const sampleDefaults: SampleConfig = {
@@ -79,8 +86,9 @@ export function sampleToy(cfg: SampleConfig): SampleResult {
     throw new RangeError(`--n must be a positive integer, got ${cfg.n}`);
   const gmm = make();
   checkToyRequest(cfg, gmm.means[0].length);
-  const schedule: ScheduleConfig = { kind: 'polynomial', rho: cfg.rho, tMin: cfg.tMin, tMax: cfg.tMax };
-  const noise = toyNoise(cfg.n, gmm.means[0].length, cfg.tMax, cfg.seed);
+  const polynomial: ScheduleConfig = { kind: 'polynomial', rho: cfg.rho, tMin: cfg.tMin, tMax: cfg.tMax };
+  const schedule: SamplingSchedule = cfg.schedule ?? polynomial;
+  const noise = toyNoise(cfg.n, gmm.means[0].length, schedule.tMax, cfg.seed);
   const r = solveToy(gmm, noise, cfg.solver, cfg.nfe, cfg.afs, schedule, { threshold: cfg.threshold });
   const samples = r.trajectory[r.trajectory.length - 1];
   const out: SampleResult = { config: cfg, ts: r.ts, nfe: r.nfe, trajectory: r.trajectory, samples };

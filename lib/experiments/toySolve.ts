@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { withAfs } from '../diffusion/afs';
 import { countCalls } from '../diffusion/denoiser';
-import { type ScheduleConfig, timeGrid } from '../diffusion/schedules';
+import { type SamplingSchedule, timeGrid } from '../diffusion/schedules';
 import { solverByName, stepsForNfe } from '../diffusion/solvers/registry';
 import { type Gmm, gmmDenoiser, gmmOdeSolution } from '../models/gmm';
 import { makeRng } from '../util/rng';
 
 export interface ToySolveResult {
-  /** The solver's timestamps (polynomial schedule with as many steps as the NFE allows). */
+  /** The solver's timestamps (the schedule's grid with as many steps as the NFE allows). */
   ts: number[];
   /** Denoiser calls actually made (AFS's analytic answer is not a call). */
   nfe: number;
@@ -22,12 +22,14 @@ export function solveToy(
   solver: string,
   nfe: number,
   afs: boolean,
-  schedule: ScheduleConfig,
+  schedule: SamplingSchedule,
   opts: { threshold?: boolean } = {},
 ): ToySolveResult {
   const entry = solverByName(solver);
   if (opts.threshold && !entry.thresholds)
-    throw new RangeError(`${entry.name} has no dynamic thresholding (only DPM-Solver++ does)`);
+    throw new RangeError(
+      `${entry.name} has no dynamic thresholding (only the data-prediction solvers DPM-Solver++ and UniPC do)`,
+    );
   const ts = timeGrid(stepsForNfe(entry, nfe, afs) + 1, schedule);
   const counted = countCalls(gmmDenoiser(gmm));
   const denoise = afs ? withAfs(counted.denoise, ts[0]) : counted.denoise;
@@ -48,7 +50,7 @@ export function toyNoise(n: number, dim: number, tMax: number, seed: number): nu
 }
 
 /** Exact ODE endpoints at tMin from each x_T (float64 RK4 reference). */
-export function exactEndpoints(gmm: Gmm, xT: number[][], schedule: ScheduleConfig): number[][] {
+export function exactEndpoints(gmm: Gmm, xT: number[][], schedule: SamplingSchedule): number[][] {
   return xT.map((z) => gmmOdeSolution(gmm, z, schedule.tMax, [schedule.tMin])[0]);
 }
 

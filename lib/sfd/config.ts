@@ -105,7 +105,9 @@ export function checkSfdConfig(c: SfdConfig): void {
   checkLrSchedule(c.lr);
   const solver = solverByName(c.teacherSolver);
   if (c.teacherThreshold && !solver.thresholds)
-    throw new RangeError(`teacher ${solver.name} has no dynamic thresholding (only DPM-Solver++ does)`);
+    throw new RangeError(
+      `teacher ${solver.name} has no dynamic thresholding (only the data-prediction solvers DPM-Solver++ and UniPC do)`,
+    );
   for (const nfe of c.nfes) {
     const n = studentTimestamps(nfe, c.afs);
     timeGrid(n, c.schedule); // throws on a bad schedule

@@ -12,5 +12,6 @@ export * from './student';
 export * from './studentStep';
 export * from './studentSteps';
 export * from './targets';
+export * from './toyDistill';
 export * from './train';
 export * from './trajectoryDistance';

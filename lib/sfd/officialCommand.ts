@@ -193,7 +193,12 @@ export function officialCommand(cfg: SfdConfig, opts: OfficialCommandOptions = {
   const unmatched: string[] = [];
   const nfe = cfg.nfes[0];
   const variable = cfg.nfes.length > 1;
-  const solver = OFFICIAL_SOLVER[solverByName(cfg.teacherSolver).name];
+  const ours = solverByName(cfg.teacherSolver).name;
+  const solver = OFFICIAL_SOLVER[ours];
+  if (!solver)
+    throw new RangeError(
+      `the official sfd-main has no ${ours} teacher (--sampler_tea: ${[...new Set(Object.values(OFFICIAL_SOLVER).map((s) => s.name))].join(', ')}); choose one of ${Object.keys(OFFICIAL_SOLVER).join(', ')} for --teacher-solver`,
+    );
   const kimg = officialKimg(cfg.iterations, cfg.batch, dataset);
   const flags: [string, string | number][] = [
     ['dataset_name', dataset],

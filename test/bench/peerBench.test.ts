@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { checkPeer, peerAvailable } from '../../lib/bench/peerBench';
+import { checkPeer, PEER_ENV_ALLOWED, peerAvailable, peerEnvironment } from '../../lib/bench/peerBench';
 import { mnistTeacherUNet } from '../../lib/models/mnistTeacher';
 import { unetDefaults } from '../../lib/models/unet';
+import { loadAddon } from '../../lib/runtime/native/addon';
 
 describe('PyTorch peer of the benchmark (bench/peers/unet_torch.py)', function () {
   this.timeout(120_000);
@@ -19,5 +20,46 @@ describe('PyTorch peer of the benchmark (bench/peers/unet_torch.py)', function (
         `max |Δ| ${c.maxAbsDiff} on outputs up to ${c.maxAbs}`,
       );
     }
+  });
+});
+
+describe('the PyTorch peer runs in an environment of its own', () => {
+  it('inherits no OpenMP/BLAS variable this process set, only the allow-list and its own settings', () => {
+    const env = {
+      PATH: '/usr/bin',
+      HOME: '/root',
+      OPENBLAS_CORETYPE: 'Haswell', // the machine's CPU workaround: every program gets it
+      OMP_WAIT_POLICY: 'PASSIVE', // set by the native addon for its own threads
+      OMP_PROC_BIND: 'true',
+      GOMP_SPINCOUNT: '0',
+      KMP_BLOCKTIME: '0',
+      MKL_NUM_THREADS: '1',
+      OPENBLAS_NUM_THREADS: '1',
+      OMP_NUM_THREADS: '1',
+      SFD_BACKEND: 'native',
+      LD_LIBRARY_PATH: '/opt/x',
+    };
+    const peer = peerEnvironment(2, env);
+    assert.deepEqual(Object.keys(peer).sort(), [
+      'HOME',
+      'MALLOC_MMAP_MAX_',
+      'OMP_NUM_THREADS',
+      'OPENBLAS_CORETYPE',
+      'PATH',
+    ]);
+    assert.equal(peer.OMP_NUM_THREADS, '2', "the peer's own thread count, not the inherited one");
+    for (const k of Object.keys(peer))
+      assert.ok(!/^(OMP_(?!NUM_THREADS)|GOMP_|KMP_|MKL_|OPENBLAS_NUM)/.test(k), `${k} leaked to the peer`);
+  });
+
+  it('the native addon sets OMP_WAIT_POLICY in this process, and the peer does not get it', () => {
+    loadAddon();
+    const peer = peerEnvironment(2);
+    assert.equal(peer.OMP_WAIT_POLICY, undefined);
+    for (const k of Object.keys(peer))
+      assert.ok(
+        PEER_ENV_ALLOWED.includes(k as never) || ['MALLOC_MMAP_MAX_', 'OMP_NUM_THREADS'].includes(k),
+        k,
+      );
   });
 });

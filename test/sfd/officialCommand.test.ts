@@ -300,3 +300,13 @@ describe('official sfd-main/train.py command', () => {
     assert.match(lines[lines.length - 1], /^python train\.py --dataset_name=cifar10 --total_kimg=200 /);
   });
 });
+
+describe('teacher solvers the official code does not have', () => {
+  it('are refused in one line naming the official choices', () => {
+    for (const s of ['unipc', 'deis'])
+      assert.throws(
+        () => officialCommand({ ...sfdDefaults, teacherSolver: s, teacherThreshold: false }),
+        new RegExp(`^RangeError: the official sfd-main has no ${s} teacher \\(--sampler_tea: .*dpmpp`),
+      );
+  });
+});

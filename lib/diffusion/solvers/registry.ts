@@ -1,9 +1,11 @@
+import { deis } from './deis';
 import { dpm2 } from './dpm2';
 import { dpmpp } from './dpmpp';
 import { euler } from './euler';
 import { heun } from './heun';
 import type { Solver } from './integrate';
 import { ipndm } from './ipndm';
+import { unipc } from './unipc';
 
 export interface SolverEntry {
   name: string;
@@ -50,6 +52,16 @@ export const SOLVERS: Readonly<Record<string, SolverEntry>> = {
     (d, x, ts, o) => dpmpp(d, x, ts, { order: 3, ...o }),
     true,
   ),
+  // diff-sampler's setting (bh2, lower-order final); the corrector reuses the next step's call: NFE = steps
+  unipc: entry(
+    'unipc',
+    'UniPC (bh2, order 3)',
+    1,
+    (d, x, ts, o) => unipc(d, x, ts, { order: 3, variant: 'bh2', ...o }),
+    true,
+  ),
+  // tAB3; diff-sampler's "DEIS-tAB3" launch setting runs max_order 4 (`deis(…, { maxOrder: 4 })`)
+  deis: entry('deis', 'DEIS (tAB3)', 1, (d, x, ts, o) => deis(d, x, ts, { maxOrder: 3, ...o })),
 };
 
 const ALIASES: Readonly<Record<string, string>> = { ddim: 'euler', dpm: 'dpm2', dpmpp: 'dpmpp-3m' };

@@ -1,0 +1,4 @@
+import { binaryKernel } from './binaryOp';
+import type { NativeKernelConfig } from './shared';
+
+export const subConfig: NativeKernelConfig = { kernelName: 'Sub', kernelFunc: binaryKernel(1) };
