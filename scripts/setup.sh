@@ -58,4 +58,5 @@ npm ci --no-audit --no-fund
 # Jupyter is Debian's, so it runs under /usr/bin/python3 (the python3 on PATH may be another install).
 node_modules/.bin/tslab install --python=/usr/bin/python3 --prefix="$PWD/.jupyter" --binary="$PWD/node_modules/.bin/tslab" >/dev/null
 node scripts/kernel-spec.js # the kernel spec names tslab relative to itself: the clone can move
+node scripts/plotly-nbextension.js # live Plotly charts in the classic Notebook, plotly.js served locally
 echo "setup: done ($(node bin/sfd.js info | sed -n 1p))"

@@ -2,6 +2,7 @@ export * from './afs';
 export * from './denoiser';
 export * from './gits';
 export * from './precond';
+export * from './sampleImages';
 export * from './scheduleFile';
 export * from './schedules';
 export * from './solvers/dpm2';

@@ -12,4 +12,5 @@ export * from './studentSamples';
 export * from './timestampTransfer';
 export * from './toySolve';
 export * from './trajectoryProjection';
+export * from './tutorial';
 export * from './variants';

@@ -3,6 +3,7 @@ export * from './gmm';
 export * from './groupNorm';
 export * from './mnistTeacher';
 export * from './silu';
+export * from './teachers';
 export * from './toyMlp';
 export * from './toys';
 export * from './unet';

@@ -82,39 +82,84 @@ export function displaysSent(): Promise<void> {
   return pending.length ? new Promise((resolve) => idle.push(resolve)) : Promise.resolve();
 }
 
-/**
- * Sends one display output carrying several MIME types (tslab's public API sends one type per output).
- * Binary values are base64-encoded as Jupyter expects. Returns false outside a notebook.
- */
-export function displayBundle(data: Bundle): boolean {
-  const w = writer();
-  if (!w) return false;
+/** Binary values base64-encoded, as Jupyter expects them in a MIME bundle. */
+export function encodeBundle(data: Bundle): Bundle {
   const norm: Bundle = {};
   for (const [k, v] of Object.entries(data))
     norm[k] = v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
-  sendDisplay(w, { data: norm, metadata: {}, transient: {} }, false);
+  return norm;
+}
+
+/**
+ * Sends one display output carrying several MIME types (tslab's public API sends one type per output), with
+ * optional per-type metadata (e.g. an image's display size). Returns false outside a notebook.
+ */
+export function displayBundle(data: Bundle, metadata: Bundle = {}): boolean {
+  const w = writer();
+  if (!w) return false;
+  sendDisplay(w, { data: encodeBundle(data), metadata, transient: {} }, false);
   return true;
 }
 
-/** A figure as SVG (crisp where trusted) + PNG (untrusted JupyterLab, GitHub) + alt text. */
-export function displayFigure(fig: { svg?: string; png?: Uint8Array; alt: string }): boolean {
+/** The size an SVG is meant to be shown at (its width and height attributes, in CSS px). */
+export function svgSize(svg: string): { width: number; height: number } | null {
+  const tag = /<svg\b[^>]*>/.exec(svg)?.[0] ?? '';
+  const attr = (name: string) =>
+    Number(new RegExp(`\\s${name}="([\\d.]+)(?:px)?"`).exec(tag)?.[1] ?? Number.NaN);
+  const [width, height] = [attr('width'), attr('height')];
+  return width > 0 && height > 0 ? { width, height } : null;
+}
+
+/**
+ * Metadata showing a PNG at its CSS size: figures are rasterised at 2× for sharpness, and without this a
+ * front-end that shows the PNG (an untrusted notebook, GitHub, nbconvert) draws it twice as large.
+ */
+export function pngSizeMetadata(size: { width: number; height: number } | null): Bundle {
+  return size ? { 'image/png': { width: size.width, height: size.height } } : {};
+}
+
+/** A figure as SVG (crisp where trusted) + PNG (untrusted notebooks, GitHub) + alt text. */
+export function displayFigure(fig: {
+  svg?: string;
+  png?: Uint8Array;
+  alt: string;
+  /** The PNG's display size in CSS px (default: the SVG's size). */
+  size?: { width: number; height: number };
+}): boolean {
   const b: Bundle = { 'text/plain': fig.alt };
   if (fig.svg) b['image/svg+xml'] = fig.svg;
   if (fig.png) b['image/png'] = fig.png;
-  return displayBundle(b);
+  const size = fig.size ?? (fig.svg ? svgSize(fig.svg) : null);
+  return displayBundle(b, fig.png ? pngSizeMetadata(size) : {});
 }
 
-/** An interactive Plotly figure with a PNG fallback (shown until the Plotly renderer takes over). */
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/**
+ * The MIME bundle of an interactive Plotly figure with its PNG fallback: JupyterLab and VS Code draw the
+ * Plotly MIME type natively; the classic Notebook does too once the repo's kernel has loaded its renderer
+ * (scripts/plotly-nbextension.js; trusted outputs only); everything else (untrusted notebooks, GitHub,
+ * nbconvert) shows the PNG, at its CSS size.
+ */
+export function plotlyMimeBundle(
+  fig: { data: unknown[]; layout?: unknown },
+  fallback: { png?: Uint8Array; alt: string; size?: { width: number; height: number } },
+): { data: Bundle; metadata: Bundle } {
+  const data: Bundle = {
+    [PLOTLY_MIME]: { data: fig.data, layout: fig.layout ?? {}, config: { displaylogo: false } },
+  };
+  if (fallback.png) data['image/png'] = fallback.png;
+  data['text/plain'] = fallback.alt;
+  return { data, metadata: fallback.png ? pngSizeMetadata(fallback.size ?? null) : {} };
+}
+
+/** An interactive Plotly figure with a PNG fallback (see plotlyMimeBundle for which front-end shows which). */
 export function displayPlotly(
   fig: { data: unknown[]; layout?: unknown },
-  fallback: { png?: Uint8Array; alt: string },
+  fallback: { png?: Uint8Array; alt: string; size?: { width: number; height: number } },
 ): boolean {
-  const b: Bundle = {
-    'application/vnd.plotly.v1+json': { data: fig.data, layout: fig.layout ?? {}, config: {} },
-  };
-  if (fallback.png) b['image/png'] = fallback.png;
-  b['text/plain'] = fallback.alt;
-  return displayBundle(b);
+  const b = plotlyMimeBundle(fig, fallback);
+  return displayBundle(b.data, b.metadata);
 }
 
 /** A table as HTML (notebooks) + Markdown (GitHub-friendly text) in one output. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { figurePath } from '../runtime/paths';
 import { writeFileAtomic as writeAtomic } from '../util/atomicWrite';
-import { displayFigure, displayPlotly } from './display';
+import { displayFigure, displayPlotly, svgSize } from './display';
 import { type ChartSpec, lineChart } from './lineChart';
 import { linePlotly, type PlotlyFigure } from './linePlotly';
 import { svgToPng } from './svgToPng';
@@ -69,11 +69,12 @@ export function showFigure(name: string, svg: string, alt = name): Figure {
 
 /**
  * A line chart saved as SVG + PNG with its Plotly twin, shown inline as ONE output: the interactive chart,
- * with the PNG as the fallback where Plotly does not render (GitHub, untrusted notebooks).
+ * with the PNG (at the SVG's size) as the fallback where Plotly does not render (GitHub, nbconvert,
+ * untrusted notebooks in the classic Notebook).
  */
 export function showChart(name: string, chart: ChartSpec, alt = name): Figure {
   const plotly = linePlotly(chart.series, chart.opts);
   const fig = saveFigure(name, lineChart(chart.series, chart.opts), alt, plotly);
-  displayPlotly(plotly, { png: fig.png, alt });
+  displayPlotly(plotly, { png: fig.png, alt, size: svgSize(fig.svg) ?? undefined });
   return fig;
 }

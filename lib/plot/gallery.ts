@@ -159,8 +159,8 @@ ${sections.join('\n')}
   if (names.length === 0) { document.body.setAttribute('data-rendered', '0'); return; }
   names.forEach(function (name) {
     var f = figs[name];
-    // legend under the plot: the panels are narrower than a notebook's output
-    var layout = Object.assign({}, f.layout, { autosize: true, legend: { orientation: 'h', y: -0.24 } });
+    // legend under the plot (figures made before linePlotly put it there): the panels are narrow
+    var layout = Object.assign({}, f.layout, { autosize: true, legend: f.layout.legend || { orientation: 'h', y: -0.24 } });
     Plotly.newPlot('plot-' + name, f.data, layout, { responsive: true, displaylogo: false }).then(finished, finished);
   });
 })();

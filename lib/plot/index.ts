@@ -1,5 +1,6 @@
 export * from './display';
 export * from './figure';
+export * from './imageGrid';
 export * from './lineChart';
 export * from './linePlotly';
 export * from './liveDisplay';

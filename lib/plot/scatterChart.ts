@@ -1,5 +1,7 @@
 import * as d3 from 'd3';
+import { drawTitle, LEGEND_ROW, MIN_PLOT_FRACTION } from './chartLayout';
 import { PALETTE, svgCanvas } from './svgCanvas';
+import { textWidth } from './textWidth';
 
 export interface PointLayer {
   name: string;
@@ -20,17 +22,33 @@ export interface ScatterOptions {
   domain?: [number, number];
 }
 
-/** 2-D points (several layers) and optional trajectories on equal axes, as an SVG string. */
+/**
+ * 2-D points (several layers) and optional trajectories on equal axes, as an SVG string: a square plot of
+ * side `size` − 40 (− 20 more with a title), its legend beside it (or under it when long), a long title
+ * wrapped or shrunk to fit.
+ */
 export function scatterChart(layers: readonly PointLayer[], opts: ScatterOptions = {}): string {
   const size = opts.size ?? 360;
-  const legend = 130;
-  const m = { top: opts.title ? 30 : 10, right: 10 + legend, bottom: 30, left: 40 };
+  const left = 40;
+  const bottom = 30;
+  // the square plot's side, as if the title took one line; a longer title makes the figure taller
+  const plot = size - (opts.title ? 30 : 10) - bottom;
+  // legend: right of the plot while the plot keeps MIN_PLOT_FRACTION of the width, else in rows under it
+  const entry = 26 + Math.max(0, ...layers.map((l) => textWidth(l.name, { size: 11 })));
+  const rightLegend = 16 + entry;
+  const legendRight =
+    plot / (left + plot + rightLegend) >= MIN_PLOT_FRACTION && layers.length * LEGEND_ROW <= plot;
+  const width = left + plot + (legendRight ? rightLegend : 10);
+  const top = opts.title ? Math.max(30, drawTitle(null, opts.title, left, width)) : 10;
+  const columns = legendRight ? 1 : Math.max(1, Math.floor((plot + 18) / (entry + 18)));
+  const rows = Math.ceil(layers.length / columns);
+  const height = top + plot + bottom + (legendRight ? 0 : rows * LEGEND_ROW + 4);
+  const m = { top, bottom, left };
   const all = layers
     .flatMap((l) => [...l.points, ...(l.paths ?? []).flat()])
     .filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
   const lim = d3.max(all, (p) => Math.max(Math.abs(p[0]), Math.abs(p[1]))) ?? 1;
   const [lo, hi] = opts.domain ?? [-lim * 1.05, lim * 1.05];
-  const plot = size - m.top - m.bottom;
   const xs = d3
     .scaleLinear()
     .domain([lo, hi])
@@ -39,20 +57,18 @@ export function scatterChart(layers: readonly PointLayer[], opts: ScatterOptions
     .scaleLinear()
     .domain([lo, hi])
     .range([m.top + plot, m.top]);
-  const { svg, render } = svgCanvas(m.left + plot + m.right, size);
+  const { svg, render } = svgCanvas(width, height);
   svg
     .append('g')
+    .attr('class', 'x-axis')
     .attr('transform', `translate(0,${m.top + plot})`)
     .call(d3.axisBottom(xs).ticks(5));
-  svg.append('g').attr('transform', `translate(${m.left},0)`).call(d3.axisLeft(ys).ticks(5));
-  if (opts.title)
-    svg
-      .append('text')
-      .attr('x', m.left)
-      .attr('y', 18)
-      .attr('font-size', 13)
-      .attr('font-weight', 'bold')
-      .text(opts.title);
+  svg
+    .append('g')
+    .attr('class', 'y-axis')
+    .attr('transform', `translate(${m.left},0)`)
+    .call(d3.axisLeft(ys).ticks(5));
+  if (opts.title) drawTitle(svg, opts.title, left, width);
   const inside = (p: readonly number[]) => p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi;
   // points outside the window leave a gap in their path (not a chord across it)
   const line = d3
@@ -90,8 +106,12 @@ export function scatterChart(layers: readonly PointLayer[], opts: ScatterOptions
         .attr('fill', color)
         .attr('opacity', l.opacity ?? 0.7);
     }
-    const ly = m.top + 8 + k * 16;
-    const lx = m.left + plot + 16;
+    const [lx, ly] = legendRight
+      ? [m.left + plot + 16, m.top + 8 + k * LEGEND_ROW]
+      : [
+          m.left + 4 + (k % columns) * (entry + 18),
+          m.top + plot + bottom + 8 + Math.floor(k / columns) * LEGEND_ROW,
+        ];
     svg.append('circle').attr('cx', lx).attr('cy', ly).attr('r', 4).attr('fill', color);
     svg
       .append('text')

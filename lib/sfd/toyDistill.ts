@@ -38,7 +38,8 @@ export interface ToySfdResult {
 export interface ToySfdOptions {
   /** Settings over `toySfdDefaults` (NFEs, K, batch, iterations, lr, condition for SFD-v…). */
   cfg?: Partial<SfdConfig>;
-  onIteration?: (p: ToySfdLogPoint) => void;
+  /** After each iteration, with the student as it now is (a live view can walk it; awaited). */
+  onIteration?: (p: ToySfdLogPoint, student: ToyMlp) => void | Promise<void>;
 }
 
 /**
@@ -70,7 +71,7 @@ export async function toySfd(fitted: ToyMlp, gmm: Gmm, opts: ToySfdOptions = {})
       const lr = learningRateAt(cfg.lr, { step: it, batch: cfg.batch, steps: cfg.iterations });
       const p = { ...(await sfdIteration(ctx, it, lr)), lr };
       log.push(p);
-      opts.onIteration?.(p);
+      await opts.onIteration?.(p, student);
     }
   } catch (e) {
     student.dispose();

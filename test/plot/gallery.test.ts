@@ -145,6 +145,7 @@ async function openInBrowser(page: string) {
         figure: el.dataset.figure,
         traces: ((el as unknown as { data?: unknown[] }).data ?? []).length,
         drawn: el.querySelectorAll('.scatterlayer .trace').length,
+        yticks: Array.from(el.querySelectorAll('.ytick text')).map((t) => t.textContent ?? ''),
       })),
     );
     const images = await tab.evaluate(() =>
@@ -208,7 +209,14 @@ describe('figure gallery in a real browser (headless Chromium)', function () {
   it('renders the fixture gallery: every live chart with its traces, every image, no errors', async () => {
     const { dir, notebooks } = fixture();
     const { path } = writeGallery(dir, { notebooksDir: notebooks, plotlyBundle });
-    check(await openInBrowser(path), 2, 4);
+    const r = await openInBrowser(path);
+    check(r, 2, 4);
+    // the log axis reads 10, 20, 50 (or 10²), as the SVG's does: not Plotly's "2" for 20, never "1e+1"
+    for (const c of r.charts) {
+      assert.ok(c.yticks.length >= 2, `${c.figure}: y ticks ${c.yticks}`);
+      for (const t of c.yticks)
+        assert.match(t, /^(\d+(\.\d+)?|10[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)$/, `${c.figure}: y tick '${t}'`);
+    }
   });
 
   it("renders the committed figures' gallery (figures/), when it has figures with metadata", async function () {
