@@ -13,8 +13,9 @@ import { targetCache } from '../sfd/targetCache';
 import { trainSfd } from '../sfd/train';
 import { progressBar } from '../util/progress';
 import { choiceArg, intArg, intListArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
+import { pdCommand } from './distillPd';
 
-export const DISTILL_HELP = `  sfd distill [--teacher mnist|DIR] --out DIR [--nfe 2 | --variable 2,3,4,5 [--cond step|tnext]]
+export const DISTILL_HELP = `  sfd distill [--method sfd] [--teacher mnist|DIR] --out DIR [--nfe 2 | --variable 2,3,4,5 [--cond step|tnext]]
               [--stage2 --from STAGE1_DIR [--teacher-nfe 5]] [--loss l1|l2|lpips|l1+lpips] [--k 4]
               [--teacher-solver dpmpp-3m] [--no-threshold] [--rho 7] [--t-min 0.006] [--t-max 80] [--no-afs]
               [--lr 5e-4] [--lr-drop 0.5] [--batch 16] [--iterations 600] [--seed 0] [--only-steps 1,2]
@@ -56,6 +57,7 @@ const OPTIONS = {
   'eval-seed': { type: 'string' },
   resume: { type: 'boolean' },
   'no-cache': { type: 'boolean' },
+  method: { type: 'string' },
   unchecked: { type: 'boolean' },
   'official-command': { type: 'boolean' },
   dataset: { type: 'string' },
@@ -121,7 +123,25 @@ export function distillConfigFromArgs(v: Values): SfdConfig {
   };
 }
 
+/** The distillation methods `sfd distill --method M` runs (SFD by default), each with its own options. */
+const METHODS: Readonly<Record<string, ((args: string[]) => Promise<void>) | null>> = {
+  sfd: null,
+  pd: pdCommand,
+};
+
+/** `--method M` or `--method=M` among the arguments (undefined when absent). */
+function methodOf(args: string[]): string | undefined {
+  const i = args.findIndex((a) => a === '--method' || a.startsWith('--method='));
+  if (i < 0) return undefined;
+  return args[i].includes('=') ? args[i].slice('--method='.length) : args[i + 1];
+}
+
 export async function distillCommand(args: string[]): Promise<void> {
+  const method = methodOf(args) ?? 'sfd';
+  if (!(method in METHODS))
+    throw new RangeError(`--method must be one of ${Object.keys(METHODS).join(', ')}, got '${method}'`);
+  const other = METHODS[method];
+  if (other) return other(args);
   const { values: v } = parseCommandArgs(args, OPTIONS);
   const cfg = distillConfigFromArgs(v);
   const stage = v.stage2 ? 2 : 1;

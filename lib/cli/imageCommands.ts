@@ -8,7 +8,7 @@ import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '..
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { recordInCard } from '../eval/recordEvaluation';
 import { loadSamples, saveSamples } from '../eval/samplesFile';
-import { studentSfd } from '../models/card';
+import { distilledSampling } from '../models/card';
 import {
   IMAGE_TEACHERS,
   type ImageTeacher,
@@ -74,8 +74,8 @@ function modelSampling(
   teacher: ImageTeacher,
   v: SamplingArgs,
 ): { denoise: Denoiser; cfg: ImageSampling; student: boolean } {
-  const sfd = studentSfd(teacher.card);
-  if (!sfd) {
+  const distilled = distilledSampling(teacher.card);
+  if (!distilled) {
     if (v.schedule !== undefined) refuseScheduleFlags(v);
     const cfg = samplingFrom(v, { solver: 'heun', nfe: 36 });
     if (v.schedule !== undefined)
@@ -90,10 +90,10 @@ function modelSampling(
   );
   if (fixed.length)
     throw new RangeError(
-      `${teacher.dir} is an SFD student: it samples as it was trained (Euler, its grid and AFS); drop --${fixed.join(', --')}`,
+      `${teacher.dir} is ${distilled.method === 'pd' ? 'a Progressive-Distillation' : 'an SFD'} student: it samples as it was trained (Euler, its grid and AFS); drop --${fixed.join(', --')}`,
     );
   const nfe = v.nfe === undefined ? undefined : intArg(v.nfe, 'nfe', 0, 1);
-  const s = studentSampler(teacher.denoise, sfd.sampling, nfe);
+  const s = studentSampler(teacher.denoise, distilled.sampling, nfe);
   return { denoise: s.denoise, cfg: s.sampling, student: true };
 }
 
@@ -238,7 +238,7 @@ export async function evalCommand(args: string[]): Promise<void> {
       teacher: values.teacher,
       teacherSha256: teacher.sha256,
       teacherSteps: teacher.card.steps,
-      ...(student ? { student: true, condition: studentSfd(teacher.card)?.sampling.condition } : {}),
+      ...(student ? { student: true, condition: distilledSampling(teacher.card)?.sampling.condition } : {}),
       ...cfg,
       nfe: r.nfe,
       seed,

@@ -17,6 +17,7 @@ import {
 import { ensureWritableFile } from '../util/outputs';
 import { intArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
 import { DISTILL_HELP, distillCommand } from './distill';
+import { PD_HELP } from './distillPd';
 import { GALLERY_HELP, galleryCommand } from './gallery';
 import { GITS_HELP, gitsCommand } from './gits';
 import { GPU_CHECK_HELP, gpuCheckCommand } from './gpuCheck';
@@ -53,7 +54,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   bench: BENCH_HELP,
   sample: SAMPLE_HELP,
   'train-teacher': TRAIN_TEACHER_HELP,
-  distill: DISTILL_HELP,
+  distill: `${DISTILL_HELP}\n${PD_HELP}`,
   'train-features': TRAIN_FEATURES_HELP,
   eval: EVAL_HELP,
   gallery: GALLERY_HELP,

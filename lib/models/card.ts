@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { StudentSampling } from '../sfd/sampleStudent';
 import type { StudentCardSfd } from '../sfd/stage2';
 import type { SfdEvalPoint, SfdLogPoint } from '../sfd/train';
 import type { LossPoint, TeacherTrainConfig } from '../train/teacher';
@@ -93,6 +94,21 @@ export function isStudentCard(card: UNetCard): card is StudentCard {
 /** The typed `sfd` section of a student's card, or undefined for a teacher's. */
 export function studentSfd(card: UNetCard): StudentCardSfd | undefined {
   return isStudentCard(card) ? card.sfd : undefined;
+}
+
+/**
+ * How a distilled model samples, whichever method made it: an SFD student (`sfd.sampling`) and a
+ * Progressive-Distillation student (`pd.sampling`) are both Euler on their own grid; undefined for a
+ * teacher (any solver, any NFE).
+ */
+export function distilledSampling(
+  card: UNetCard,
+): { method: 'sfd' | 'pd'; sampling: StudentSampling } | undefined {
+  const sfd = studentSfd(card);
+  if (sfd) return { method: 'sfd', sampling: sfd.sampling };
+  const pd = card.pd as { sampling?: StudentSampling } | undefined;
+  if (pd?.sampling) return { method: 'pd', sampling: pd.sampling };
+  return undefined;
 }
 
 type Check = (v: unknown) => boolean;

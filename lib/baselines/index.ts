@@ -1,0 +1,4 @@
+export * from './progressiveDistillation';
+export * from './progressiveMnist';
+export * from './progressiveTargets';
+export * from './progressiveToy';
