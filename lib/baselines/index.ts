@@ -1,3 +1,5 @@
+export * from './amed';
+export * from './consistency';
 export * from './progressiveDistillation';
 export * from './progressiveMnist';
 export * from './progressiveTargets';

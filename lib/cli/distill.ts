@@ -13,6 +13,8 @@ import { targetCache } from '../sfd/targetCache';
 import { trainSfd } from '../sfd/train';
 import { progressBar } from '../util/progress';
 import { choiceArg, intArg, intListArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
+import { amedCommand } from './distillAmed';
+import { cdCommand } from './distillCd';
 import { pdCommand } from './distillPd';
 
 export const DISTILL_HELP = `  sfd distill [--method sfd] [--teacher mnist|DIR] --out DIR [--nfe 2 | --variable 2,3,4,5 [--cond step|tnext]]
@@ -127,6 +129,8 @@ export function distillConfigFromArgs(v: Values): SfdConfig {
 const METHODS: Readonly<Record<string, ((args: string[]) => Promise<void>) | null>> = {
   sfd: null,
   pd: pdCommand,
+  cd: cdCommand,
+  amed: amedCommand,
 };
 
 /** `--method M` or `--method=M` among the arguments (undefined when absent). */

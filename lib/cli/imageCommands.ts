@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isConsistencyCard } from '../baselines/consistencySampler';
 import { loadMnist, type MnistSplit } from '../data/mnist';
 import type { Denoiser } from '../diffusion/denoiser';
 import { edmImageSchedule, type ImageSampling, sampleImages } from '../diffusion/sampleImages';
@@ -74,6 +75,10 @@ function modelSampling(
   teacher: ImageTeacher,
   v: SamplingArgs,
 ): { denoise: Denoiser; cfg: ImageSampling; student: boolean } {
+  if (isConsistencyCard(teacher.card))
+    throw new RangeError(
+      `${teacher.dir} is a consistency model (sfd distill --method cd): it samples with its own sampler (lib/baselines consistencySamplerFromCard), not yet through sfd sample/eval`,
+    );
   const distilled = distilledSampling(teacher.card);
   if (!distilled) {
     if (v.schedule !== undefined) refuseScheduleFlags(v);
@@ -175,66 +180,116 @@ export async function sampleImageCommand(
   console.log(`${cfg.solver} nfe=${r.nfe}: ${n} samples of ${teacher.dir} → ${values.out}`);
 }
 
+const EVAL_OPTIONS = {
+  teacher: { type: 'string' },
+  samples: { type: 'string' },
+  real: { type: 'string' },
+  solver: { type: 'string' },
+  nfe: { type: 'string' },
+  afs: { type: 'boolean' },
+  rho: { type: 'string' },
+  't-min': { type: 'string' },
+  't-max': { type: 'string' },
+  threshold: { type: 'boolean' },
+  seed: { type: 'string' },
+  n: { type: 'string' },
+  ref: { type: 'string' },
+  grid: { type: 'string' },
+  record: { type: 'boolean' },
+  card: { type: 'string' },
+  'write-reference-stats': { type: 'boolean' },
+  denoising: { type: 'boolean' },
+  unchecked: { type: 'boolean' },
+  schedule: { type: 'string' },
+} as const;
+
+type EvalValues = ReturnType<typeof parseCommandArgs<typeof EVAL_OPTIONS>>['values'];
+
+/** `sfd eval`: one of its three modes — reference statistics, the denoising report, or the sample metrics. */
 export async function evalCommand(args: string[]): Promise<void> {
-  const { values } = parseCommandArgs(args, {
-    teacher: { type: 'string' },
-    samples: { type: 'string' },
-    real: { type: 'string' },
-    solver: { type: 'string' },
-    nfe: { type: 'string' },
-    afs: { type: 'boolean' },
-    rho: { type: 'string' },
-    't-min': { type: 'string' },
-    't-max': { type: 'string' },
-    threshold: { type: 'boolean' },
-    seed: { type: 'string' },
-    n: { type: 'string' },
-    ref: { type: 'string' },
-    grid: { type: 'string' },
-    record: { type: 'boolean' },
-    card: { type: 'string' },
-    'write-reference-stats': { type: 'boolean' },
-    denoising: { type: 'boolean' },
-    unchecked: { type: 'boolean' },
-    schedule: { type: 'string' },
-  });
-  if (values.grid) ensureWritableFile(values.grid, '--grid');
+  const { values } = parseCommandArgs(args, EVAL_OPTIONS);
+  if (values['write-reference-stats']) return writeStatsMode();
+  if (values.denoising) return denoisingMode(values);
+  return metricsMode(values);
+}
+
+async function writeStatsMode(): Promise<void> {
+  console.error(describeBackend(await initBackend()));
+  const fnet = loadFeatureNet();
+  const f = await writeReferenceStats(fnet.net, fnet.sha256);
+  fnet.net.dispose();
+  console.log(`reference statistics of MNIST train (${f.train.n}) and test (${f.test.n}) written`);
+}
+
+async function denoisingMode(values: EvalValues): Promise<void> {
+  if (!values.teacher) throw new RangeError('--denoising needs --teacher NAME|DIR');
   const b = await initBackend();
   console.error(describeBackend(b));
-  const fnet = loadFeatureNet();
-  if (values['write-reference-stats']) {
-    const f = await writeReferenceStats(fnet.net, fnet.sha256);
-    console.log(`reference statistics of MNIST train (${f.train.n}) and test (${f.test.n}) written`);
-    return;
-  }
-  if (values.denoising) {
-    if (!values.teacher) throw new RangeError('--denoising needs --teacher NAME|DIR');
-    const result = await denoisingReport(values.teacher, intArg(values.n, 'n', 1000, 1), b.choice);
-    console.log(JSON.stringify(result));
-    if (values.record) recordInCard(teacherDirOf(values.card ?? values.teacher), result);
-    return;
-  }
+  const result = await denoisingReport(values.teacher, intArg(values.n, 'n', 1000, 1), b.choice);
+  console.log(JSON.stringify(result));
+  if (values.record) recordInCard(teacherDirOf(values.card ?? values.teacher), result);
+}
+
+/** FID, PRDC and confidence of images from a model, a samples file or real data. */
+async function metricsMode(values: EvalValues): Promise<void> {
   const sources = [values.teacher, values.samples, values.real].filter((v) => v !== undefined);
   if (sources.length !== 1)
     throw new RangeError('sfd eval needs exactly one of --teacher, --samples, --real');
   const ref = (values.ref ?? 'test') as MnistSplit;
   if (ref !== 'test' && ref !== 'train')
     throw new RangeError(`--ref must be test or train, got '${values.ref}'`);
-  let n = intArg(values.n, 'n', 5000, 1);
-  const t0 = performance.now();
-  let pixels: Float32Array;
-  let source: Record<string, unknown>;
-  let teacherDir: string | null = null;
-  if (values.teacher) {
-    const teacher = loadImageTeacher(values.teacher, { unchecked: values.unchecked });
+  if (values.grid) ensureWritableFile(values.grid, '--grid');
+  const b = await initBackend();
+  console.error(describeBackend(b));
+  const fnet = loadFeatureNet();
+  try {
+    const t0 = performance.now();
+    const { pixels, n, source, teacherDir } = await imagesToEvaluate(values);
+    const sampleSeconds = (performance.now() - t0) / 1000;
+    if (values.grid) writeFileAtomic(values.grid, imageGridPng(pixels, Math.min(n, 100), [28, 28, 1], 10));
+    const m = await evaluateImages(pixels, n, fnet.net, fnet.sha256, ref);
+    const result = { ...source, ...m, backend: b.choice, sampleSeconds: Math.round(sampleSeconds) };
+    console.log(JSON.stringify(result));
+    if (values.record) {
+      const cardDir = values.card ? teacherDirOf(values.card) : teacherDir;
+      if (!cardDir) throw new RangeError('--record needs --teacher or --card (whose card gets the result)');
+      recordInCard(cardDir, result);
+    }
+  } finally {
+    fnet.net.dispose();
+  }
+}
+
+/** The images an evaluation scores, and what they are (recorded beside the metrics). */
+async function imagesToEvaluate(values: EvalValues): Promise<{
+  pixels: Float32Array;
+  n: number;
+  source: Record<string, unknown>;
+  teacherDir: string | null;
+}> {
+  if (values.samples) {
+    if (values.n !== undefined)
+      throw new RangeError('--n goes with --teacher or --real: a samples file has its own');
+    const { pixels, n } = loadSamples(values.samples);
+    checkEvalRequest(n, [28, 28, 1]);
+    return { pixels, n, source: { samples: values.samples }, teacherDir: null };
+  }
+  const n = intArg(values.n, 'n', 5000, 1);
+  if (values.real !== undefined) {
+    if (values.real !== 'train')
+      throw new RangeError(`--real must be 'train' (real images against the test reference)`);
+    checkEvalRequest(n, [28, 28, 1]);
+    const ds = loadMnist('train');
+    const pixels = mnistPixels(ds, realSubset(ds, n, 1));
+    return { pixels, n, source: { real: 'train', subsetSeed: 1 }, teacherDir: null };
+  }
+  const teacher = loadImageTeacher(values.teacher as string, { unchecked: values.unchecked });
+  try {
     const { denoise, cfg, student } = modelSampling(teacher, values);
     const seed = seedArg(values.seed, 0);
     checkEvalRequest(n, teacher.shape);
     const r = await sampleImagesWithProgress(denoise, teacher.shape, n, seed, cfg);
-    teacher.unet.dispose();
-    pixels = r.pixels;
-    teacherDir = teacher.dir;
-    source = {
+    const source = {
       teacher: values.teacher,
       teacherSha256: teacher.sha256,
       teacherSteps: teacher.card.steps,
@@ -243,28 +298,8 @@ export async function evalCommand(args: string[]): Promise<void> {
       nfe: r.nfe,
       seed,
     };
-  } else if (values.samples) {
-    if (values.n !== undefined)
-      throw new RangeError('--n goes with --teacher or --real: a samples file has its own');
-    ({ pixels, n } = loadSamples(values.samples));
-    checkEvalRequest(n, [28, 28, 1]);
-    source = { samples: values.samples };
-  } else {
-    if (values.real !== 'train')
-      throw new RangeError(`--real must be 'train' (real images against the test reference)`);
-    checkEvalRequest(n, [28, 28, 1]);
-    const ds = loadMnist('train');
-    pixels = mnistPixels(ds, realSubset(ds, n, 1));
-    source = { real: 'train', subsetSeed: 1 };
-  }
-  const sampleSeconds = (performance.now() - t0) / 1000;
-  if (values.grid) writeFileAtomic(values.grid, imageGridPng(pixels, Math.min(n, 100), [28, 28, 1], 10));
-  const m = await evaluateImages(pixels, n, fnet.net, fnet.sha256, ref);
-  const result = { ...source, ...m, backend: b.choice, sampleSeconds: Math.round(sampleSeconds) };
-  console.log(JSON.stringify(result));
-  if (values.record) {
-    const cardDir = values.card ? teacherDirOf(values.card) : teacherDir;
-    if (!cardDir) throw new RangeError('--record needs --teacher or --card (whose card gets the result)');
-    recordInCard(cardDir, result);
+    return { pixels: r.pixels, n, source, teacherDir: teacher.dir };
+  } finally {
+    teacher.unet.dispose();
   }
 }

@@ -17,6 +17,8 @@ import {
 import { ensureWritableFile } from '../util/outputs';
 import { intArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
 import { DISTILL_HELP, distillCommand } from './distill';
+import { AMED_HELP } from './distillAmed';
+import { CD_HELP } from './distillCd';
 import { PD_HELP } from './distillPd';
 import { GALLERY_HELP, galleryCommand } from './gallery';
 import { GITS_HELP, gitsCommand } from './gits';
@@ -54,7 +56,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   bench: BENCH_HELP,
   sample: SAMPLE_HELP,
   'train-teacher': TRAIN_TEACHER_HELP,
-  distill: `${DISTILL_HELP}\n${PD_HELP}`,
+  distill: [DISTILL_HELP, PD_HELP, CD_HELP, AMED_HELP].join('\n'),
   'train-features': TRAIN_FEATURES_HELP,
   eval: EVAL_HELP,
   gallery: GALLERY_HELP,

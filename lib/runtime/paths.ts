@@ -1,13 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { FAST } from './profile';
 
 /**
  * The repository root: the nearest folder above `from` (default: this file, so that shipped data is found
- * from any working directory) whose package.json names sfd-lab.
+ * from any working directory) whose package.json names sfd-lab, searched from `from`'s real path.
  */
 export function repoRoot(from = __dirname): string {
-  let dir = resolve(from);
+  // through symlinks (a notebook folder elsewhere reaches lib/ by a link named lib)
+  let dir = existsSync(from) ? realpathSync(from) : resolve(from);
   for (;;) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && require(pkg).name === 'sfd-lab') return dir;

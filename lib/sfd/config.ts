@@ -1,4 +1,4 @@
-import { type ScheduleConfig, timeGrid } from '../diffusion/schedules';
+import { defaultSchedule, type ScheduleConfig, timeGrid } from '../diffusion/schedules';
 import { solverByName } from '../diffusion/solvers/registry';
 import { checkLrSchedule, type LrSchedule } from '../train/lrSchedule';
 import { isAfsStep } from './studentSteps';
@@ -54,7 +54,7 @@ export const sfdDefaults: SfdConfig = {
   teacherSolver: 'dpmpp-3m',
   teacherThreshold: true,
   teacherAfs: false,
-  schedule: { kind: 'polynomial', rho: 7, tMin: 0.006, tMax: 80 },
+  schedule: { ...defaultSchedule }, // SFD's: polynomial ρ = 7, t 0.006…80
   afs: true,
   loss: 'l1',
   lr: { lr: 5e-4, warmupImages: 0, drops: [{ atFraction: 0.5, factor: 0.1 }] }, // measured: scripts/sfd-lr-sweep.sh (README)

@@ -1,0 +1,5 @@
+export * from './consistencyConfig';
+export * from './consistencyDistillation';
+export * from './consistencyImages';
+export * from './consistencyModel';
+export * from './consistencySampler';
