@@ -84,3 +84,22 @@ export function parseCommandArgs<O extends Record<string, OptionSpec>>(args: str
     throw new RangeError(msg);
   }
 }
+
+/**
+ * The flags every `sfd distill --method M` run takes (its teacher and folder, optimiser basics, checkpoints,
+ * FID curves, resume); `method` is accepted by each so that `sfd distill` can pass its arguments through whole.
+ */
+export const DISTILL_RUN_OPTIONS = {
+  method: { type: 'string' },
+  teacher: { type: 'string' },
+  out: { type: 'string' },
+  lr: { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'eval-n': { type: 'string' },
+  'eval-seed': { type: 'string' },
+  resume: { type: 'boolean' },
+  unchecked: { type: 'boolean' },
+} as const;

@@ -12,7 +12,16 @@ import { stage2Config } from '../sfd/stage2';
 import { targetCache } from '../sfd/targetCache';
 import { trainSfd } from '../sfd/train';
 import { progressBar } from '../util/progress';
-import { choiceArg, intArg, intListArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
+import {
+  choiceArg,
+  DISTILL_RUN_OPTIONS,
+  intArg,
+  intListArg,
+  numArg,
+  parseCommandArgs,
+  positiveArg,
+  seedArg,
+} from './args';
 import { amedCommand } from './distillAmed';
 import { cdCommand } from './distillCd';
 import { pdCommand } from './distillPd';
@@ -31,8 +40,7 @@ export const DISTILL_HELP = `  sfd distill [--method sfd] [--teacher mnist|DIR] 
                                    lsun_bedroom_ldm, ffhq_ldm), --paper adds the paper's recipe for it`;
 
 const OPTIONS = {
-  teacher: { type: 'string' },
-  out: { type: 'string' },
+  ...DISTILL_RUN_OPTIONS,
   nfe: { type: 'string' },
   variable: { type: 'string' },
   cond: { type: 'string' },
@@ -47,20 +55,10 @@ const OPTIONS = {
   't-min': { type: 'string' },
   't-max': { type: 'string' },
   'no-afs': { type: 'boolean' },
-  lr: { type: 'string' },
   'lr-drop': { type: 'string' },
-  batch: { type: 'string' },
   iterations: { type: 'string' },
-  seed: { type: 'string' },
   'only-steps': { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  'eval-every': { type: 'string' },
-  'eval-n': { type: 'string' },
-  'eval-seed': { type: 'string' },
-  resume: { type: 'boolean' },
   'no-cache': { type: 'boolean' },
-  method: { type: 'string' },
-  unchecked: { type: 'boolean' },
   'official-command': { type: 'boolean' },
   dataset: { type: 'string' },
   paper: { type: 'boolean' },

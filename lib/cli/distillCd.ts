@@ -4,7 +4,15 @@ import { consistencyFid } from '../baselines/consistencySampler';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { describeBackend, initBackend } from '../runtime/backend';
 import { progressBar } from '../util/progress';
-import { choiceArg, intArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
+import {
+  choiceArg,
+  DISTILL_RUN_OPTIONS,
+  intArg,
+  numArg,
+  parseCommandArgs,
+  positiveArg,
+  seedArg,
+} from './args';
 
 const d = cdDefaults;
 
@@ -20,25 +28,14 @@ export const CD_HELP = `  sfd distill --method cd [--teacher mnist|DIR] --out DI
                                    --tau-search picks it by held-out FID at the end, needs --eval-n)`;
 
 const OPTIONS = {
-  method: { type: 'string' },
-  teacher: { type: 'string' },
-  out: { type: 'string' },
+  ...DISTILL_RUN_OPTIONS,
   'n-grid': { type: 'string' },
   loss: { type: 'string' },
   'target-ema': { type: 'string' },
   ema: { type: 'string' },
-  lr: { type: 'string' },
-  batch: { type: 'string' },
   iterations: { type: 'string' },
-  seed: { type: 'string' },
   'mid-tau': { type: 'string' },
   'tau-search': { type: 'boolean' },
-  'checkpoint-every': { type: 'string' },
-  'eval-every': { type: 'string' },
-  'eval-n': { type: 'string' },
-  'eval-seed': { type: 'string' },
-  resume: { type: 'boolean' },
-  unchecked: { type: 'boolean' },
 } as const;
 
 /** The run's configuration: the defaults with each flag applied (checkCdConfig refuses the impossible). */

@@ -5,7 +5,15 @@ import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
 import { describeBackend, initBackend } from '../runtime/backend';
 import { progressBar } from '../util/progress';
-import { choiceArg, intArg, numArg, parseCommandArgs, positiveArg, seedArg } from './args';
+import {
+  choiceArg,
+  DISTILL_RUN_OPTIONS,
+  intArg,
+  numArg,
+  parseCommandArgs,
+  positiveArg,
+  seedArg,
+} from './args';
 
 export const PD_HELP = `  sfd distill --method pd [--teacher mnist|DIR] --out DIR [--start-steps 64] [--final-steps 2]
               [--iterations-per-round 250] [--batch 16] [--lr 5e-4] [--grad-clip 1]
@@ -17,24 +25,12 @@ export const PD_HELP = `  sfd distill --method pd [--teacher mnist|DIR] --out DI
                                    FID every N iterations and after each round, in the card`;
 
 const OPTIONS = {
-  // accepted so that `sfd distill --method pd …` may pass its arguments through whole
-  method: { type: 'string' },
-  teacher: { type: 'string' },
-  out: { type: 'string' },
+  ...DISTILL_RUN_OPTIONS,
   'start-steps': { type: 'string' },
   'final-steps': { type: 'string' },
   'iterations-per-round': { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
   'grad-clip': { type: 'string' },
   weighting: { type: 'string' },
-  seed: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  'eval-every': { type: 'string' },
-  'eval-n': { type: 'string' },
-  'eval-seed': { type: 'string' },
-  resume: { type: 'boolean' },
-  unchecked: { type: 'boolean' },
 } as const;
 
 /** The run's configuration from flags over `pdDefaults` (checked: one-line errors). */

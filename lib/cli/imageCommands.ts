@@ -180,10 +180,9 @@ export async function sampleImageCommand(
   console.log(`${cfg.solver} nfe=${r.nfe}: ${n} samples of ${teacher.dir} → ${values.out}`);
 }
 
-const EVAL_OPTIONS = {
+/** The flags that choose a model and how it samples: shared by `sfd sample` and `sfd eval`. */
+export const SAMPLING_OPTIONS = {
   teacher: { type: 'string' },
-  samples: { type: 'string' },
-  real: { type: 'string' },
   solver: { type: 'string' },
   nfe: { type: 'string' },
   afs: { type: 'boolean' },
@@ -193,14 +192,20 @@ const EVAL_OPTIONS = {
   threshold: { type: 'boolean' },
   seed: { type: 'string' },
   n: { type: 'string' },
+  unchecked: { type: 'boolean' },
+  schedule: { type: 'string' },
+} as const;
+
+const EVAL_OPTIONS = {
+  ...SAMPLING_OPTIONS,
+  samples: { type: 'string' },
+  real: { type: 'string' },
   ref: { type: 'string' },
   grid: { type: 'string' },
   record: { type: 'boolean' },
   card: { type: 'string' },
   'write-reference-stats': { type: 'boolean' },
   denoising: { type: 'boolean' },
-  unchecked: { type: 'boolean' },
-  schedule: { type: 'string' },
 } as const;
 
 type EvalValues = ReturnType<typeof parseCommandArgs<typeof EVAL_OPTIONS>>['values'];

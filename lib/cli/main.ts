@@ -23,7 +23,13 @@ import { PD_HELP } from './distillPd';
 import { GALLERY_HELP, galleryCommand } from './gallery';
 import { GITS_HELP, gitsCommand } from './gits';
 import { GPU_CHECK_HELP, gpuCheckCommand } from './gpuCheck';
-import { EVAL_HELP, evalCommand, isImageTeacher, sampleImageCommand } from './imageCommands';
+import {
+  EVAL_HELP,
+  evalCommand,
+  isImageTeacher,
+  SAMPLING_OPTIONS,
+  sampleImageCommand,
+} from './imageCommands';
 import { TRAIN_FEATURES_HELP, trainFeaturesCommand } from './trainFeatures';
 import { TRAIN_TEACHER_HELP, trainTeacherCommand } from './trainTeacher';
 
@@ -93,21 +99,10 @@ async function info(): Promise<void> {
 
 async function sample(args: string[]): Promise<void> {
   const { values } = parseCommandArgs(args, {
-    teacher: { type: 'string' },
-    solver: { type: 'string' },
-    nfe: { type: 'string' },
-    afs: { type: 'boolean' },
-    rho: { type: 'string' },
-    't-min': { type: 'string' },
-    't-max': { type: 'string' },
-    seed: { type: 'string' },
-    n: { type: 'string' },
+    ...SAMPLING_OPTIONS,
     exact: { type: 'boolean' },
-    threshold: { type: 'boolean' },
     out: { type: 'string' },
     'save-samples': { type: 'string' },
-    unchecked: { type: 'boolean' },
-    schedule: { type: 'string' },
   });
   if (isImageTeacher(values.teacher)) {
     if (values.exact)
