@@ -1,19 +1,11 @@
 /// <reference lib="dom" />
 import { strict as assert } from 'node:assert';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { repoRoot } from '../../lib/runtime/paths';
+import { CHROMIUM, freePort, hasNotebook, PYTHON } from '../browserHelpers';
 
 /**
  * Issue 26, the real thing: the classic Notebook (what `npm run notebook` starts) serves copies of two
@@ -41,10 +33,6 @@ const NOTEBOOKS = ['00-quickstart.ipynb', '01-sfd-step-by-step.ipynb'];
 /** Per notebook, from Run All until every cell is done (the fast profile takes ~15 s and ~25 s headless). */
 const RUN_TIMEOUT_MS = 240_000;
 const TOKEN = 'sfd-browser-run';
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p): p is string => !!p && existsSync(p),
-);
-const PYTHON = '/usr/bin/python3';
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 /**
@@ -66,26 +54,6 @@ const IGNORED_CONSOLE: { pattern: RegExp; why: string }[] = [
     why: "the Notebook's own try of the absent ipywidgets extension",
   },
 ];
-
-function hasNotebook(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import notebook, nbformat'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,17 +1,7 @@
 /// <reference lib="dom" />
 import { strict as assert } from 'node:assert';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBundle, plotlyMimeBundle, svgSize } from '../../lib/plot/display';
@@ -19,6 +9,7 @@ import { lineChart, type Series } from '../../lib/plot/lineChart';
 import { linePlotly } from '../../lib/plot/linePlotly';
 import { svgToPng } from '../../lib/plot/svgToPng';
 import { repoRoot } from '../../lib/runtime/paths';
+import { CHROMIUM, freePort, hasNotebook, PYTHON } from '../browserHelpers';
 
 /**
  * The classic Notebook (Debian's jupyter-notebook, what `npm run notebook` starts) with the renderer that
@@ -29,32 +20,8 @@ const { install } = require('../../scripts/plotly-nbextension.js') as {
   install(dataDir: string): { ext: string; kernels: string[] };
 };
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p): p is string => !!p && existsSync(p),
-);
-const PYTHON = '/usr/bin/python3';
 const MIME = 'application/vnd.plotly.v1+json';
 const LOG_LABEL = /^(\d+(\.\d+)?|10[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)$/;
-
-function hasNotebook(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import notebook, nbformat'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const series: Series[] = [
   { name: 'SFD', x: [1, 2, 3, 4], y: [30, 12, 9, 7] },

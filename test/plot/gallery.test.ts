@@ -21,6 +21,7 @@ import { linePlotly } from '../../lib/plot/linePlotly';
 import { roundSvgGeometry } from '../../lib/plot/svgRound';
 import { svgToPng } from '../../lib/plot/svgToPng';
 import { repoRoot } from '../../lib/runtime/paths';
+import { CHROMIUM } from '../browserHelpers';
 
 const plotlyBundle = require.resolve('plotly.js-dist-min/plotly.min.js');
 
@@ -112,10 +113,6 @@ describe('figure gallery', () => {
     );
   });
 });
-
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p): p is string => !!p && existsSync(p),
-);
 
 /** Opens a gallery in headless Chromium; returns what rendered, the console errors and screenshots. */
 async function openInBrowser(page: string) {
