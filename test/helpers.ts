@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
+import { createUNet } from '../lib/models/unet';
+import { saveUNet } from '../lib/models/unetFiles';
 import { makeRng } from '../lib/util/rng';
 
 /** Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise, naming the first offending index. */
@@ -47,4 +49,28 @@ export function randn(shape: number[], seed: number): tf.Tensor {
     Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
     shape,
   );
+}
+
+/** A tiny MNIST-shaped UNet (28×28×1, two levels of 8 channels): fast enough for trainer tests. */
+export const tinyMnistUnet = {
+  resolution: 28,
+  inChannels: 1,
+  channels: [8, 8],
+  attention: false,
+  embedDim: 8,
+  positional: true,
+};
+
+/**
+ * Saves a random (untrained) tiny MNIST-shaped teacher as a model directory: distillation only needs a
+ * denoiser. Its output layer is made non-zero, so it is not the identity-skip denoiser.
+ */
+export async function saveTinyMnistTeacher(dir: string, seed = 7): Promise<void> {
+  const u = createUNet(tinyMnistUnet, seed);
+  tf.tidy(() => {
+    const w = u.weights.get('out.w') as tf.Variable;
+    w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', 3));
+  });
+  await saveUNet(dir, u.weights, u.config, { steps: 0 });
+  u.dispose();
 }

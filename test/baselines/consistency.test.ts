@@ -32,9 +32,10 @@ import { gmmDenoiser, gmmOdeSolution, sampleGmm } from '../../lib/models/gmm';
 import { copyToyMlp, createToyMlp, fitToyMlp, type ToyMlp } from '../../lib/models/toyMlp';
 import { TOY_MIXTURES } from '../../lib/models/toys';
 import { createUNet, unetRawNet } from '../../lib/models/unet';
-import { loadUNet, saveUNet } from '../../lib/models/unetFiles';
+import { loadUNet } from '../../lib/models/unetFiles';
 import { Adam } from '../../lib/train/adam';
 import { makeRng } from '../../lib/util/rng';
+import { saveTinyMnistTeacher } from '../helpers';
 
 const gmm = TOY_MIXTURES.ring();
 const { tMin, tMax } = cdDefaults.schedule;
@@ -304,16 +305,7 @@ describe('Consistency distillation: the MNIST trainer (tiny MNIST-shaped teacher
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sfd-cd-'));
     teacherDir = join(dir, 'teacher');
-    const u = createUNet(
-      { resolution: 28, inChannels: 1, channels: [8, 8], attention: false, embedDim: 8, positional: true },
-      7,
-    );
-    tf.tidy(() => {
-      const w = u.weights.get('out.w') as tf.Variable;
-      w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', 3));
-    });
-    await saveUNet(teacherDir, u.weights, u.config, { steps: 0 });
-    u.dispose();
+    await saveTinyMnistTeacher(teacherDir);
     mnist = loadMnist('train');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

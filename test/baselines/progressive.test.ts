@@ -21,10 +21,10 @@ import { meanDistance, toyNoise } from '../../lib/experiments/toySolve';
 import { gmmDenoise64, gmmDenoiser, gmmOdeSolution } from '../../lib/models/gmm';
 import { copyToyMlp, createToyMlp, fitToyMlp, type ToyMlp } from '../../lib/models/toyMlp';
 import { TOY_MIXTURES } from '../../lib/models/toys';
-import { createUNet } from '../../lib/models/unet';
-import { loadUNet, saveUNet } from '../../lib/models/unetFiles';
+import { loadUNet } from '../../lib/models/unetFiles';
 import { toyEulerEndpoints } from '../../lib/sfd/toyDistill';
 import { Adam } from '../../lib/train/adam';
+import { saveTinyMnistTeacher } from '../helpers';
 
 const gmm = TOY_MIXTURES.ring();
 const schedule = pdDefaults.schedule;
@@ -157,15 +157,6 @@ describe('Progressive Distillation of a 2-D MLP against the exact ring mixture',
   });
 });
 
-const tinyUnet = {
-  resolution: 28,
-  inChannels: 1,
-  channels: [8, 8],
-  attention: false,
-  embedDim: 8,
-  positional: true,
-};
-
 // 2 rounds (4 → 2 → 1 steps) of 3 iterations, checkpoints every 2 iterations of the run
 const tiny: PdConfig = {
   ...pdDefaults,
@@ -186,13 +177,7 @@ describe('Progressive Distillation of a tiny MNIST-shaped UNet', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sfd-pd-'));
     teacherDir = join(dir, 'teacher');
-    const u = createUNet(tinyUnet, 7);
-    tf.tidy(() => {
-      const w = u.weights.get('out.w') as tf.Variable;
-      w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', 3));
-    });
-    await saveUNet(teacherDir, u.weights, u.config, { steps: 0 });
-    u.dispose();
+    await saveTinyMnistTeacher(teacherDir);
     data = loadMnist('train', undefined, false);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

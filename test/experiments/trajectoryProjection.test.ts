@@ -4,26 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { trajectoryProjection } from '../../lib/experiments/trajectoryProjection';
-import { createUNet } from '../../lib/models/unet';
-import { saveUNet } from '../../lib/models/unetFiles';
 import { type SfdConfig, sfdDefaults } from '../../lib/sfd/config';
 import { trainSfd } from '../../lib/sfd/train';
+import { saveTinyMnistTeacher } from '../helpers';
 
 describe('teacher and student trajectories on two principal axes', function () {
   this.timeout(120_000);
   it('projects both on the axes of their states: shapes, variance fractions, displacement from x_T', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfd-projection-'));
     const teacherDir = join(dir, 'teacher');
-    const u = createUNet(
-      { resolution: 28, inChannels: 1, channels: [8, 8], attention: false, embedDim: 8, positional: true },
-      7,
-    );
-    tf.tidy(() => {
-      const w = u.weights.get('out.w') as tf.Variable;
-      w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', 3));
-    });
-    await saveUNet(teacherDir, u.weights, u.config, { steps: 0 });
-    u.dispose();
+    await saveTinyMnistTeacher(teacherDir);
     const cfg: SfdConfig = { ...sfdDefaults, batch: 2, iterations: 1 };
     await trainSfd({ config: cfg, teacher: teacherDir, out: join(dir, 'student') });
     const before = tf.memory().numTensors;

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sampleImages } from '../../lib/diffusion/sampleImages';
 import { loadImageTeacher } from '../../lib/models/teachers';
-import { createUNet } from '../../lib/models/unet';
-import { loadUNet, saveUNet } from '../../lib/models/unetFiles';
+import { loadUNet } from '../../lib/models/unetFiles';
 import { checkSfdConfig, type SfdConfig, sfdDefaults } from '../../lib/sfd/config';
 import { sfdIteration } from '../../lib/sfd/iteration';
 import { officialCommand } from '../../lib/sfd/officialCommand';
@@ -15,15 +14,7 @@ import { stage2Config } from '../../lib/sfd/stage2';
 import { studentFromTeacher } from '../../lib/sfd/student';
 import { trainSfd } from '../../lib/sfd/train';
 import { Adam } from '../../lib/train/adam';
-
-const tinyUnet = {
-  resolution: 28,
-  inChannels: 1,
-  channels: [8, 8],
-  attention: false,
-  embedDim: 8,
-  positional: true,
-};
+import { saveTinyMnistTeacher } from '../helpers';
 
 const tiny: SfdConfig = {
   ...sfdDefaults,
@@ -40,15 +31,7 @@ describe('SFD trainer (tiny MNIST-shaped teacher)', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sfd-distill-'));
     teacherDir = join(dir, 'teacher');
-    // a random (untrained) teacher: SFD only needs a denoiser to distil
-    const u = createUNet(tinyUnet, 7);
-    // a non-zero output layer, so the teacher is not the identity-skip denoiser
-    tf.tidy(() => {
-      const w = u.weights.get('out.w') as tf.Variable;
-      w.assign(tf.randomNormal(w.shape, 0, 0.05, 'float32', 3));
-    });
-    await saveUNet(teacherDir, u.weights, u.config, { steps: 0 });
-    u.dispose();
+    await saveTinyMnistTeacher(teacherDir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
