@@ -38,5 +38,5 @@ for name in "${ORDER[@]}"; do
     echo "evaluating $name at NFE $nfe (N = $N)" >&2
     node bin/sfd.js eval --teacher "$ROOT/$name" --nfe "$nfe" --n "$N" --seed 0 --record > /dev/null
   done
-  node scripts/ship-student.js "$ROOT/$name" "data/students/$name"
+  node scripts/ship-model.js "$ROOT/$name" "data/students/$name"
 done

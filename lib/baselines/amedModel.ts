@@ -81,6 +81,8 @@ export function loadAmedPredictor(dir: string): { predictor: AmedPredictor; card
 export interface LoadedAmed {
   sampler: AmedSampler;
   card: AmedCard;
+  /** sha256 of the predictor's weights. */
+  sha256: string;
   /** [h, w, c] of one image. */
   shape: [number, number, number];
   dispose(): void;
@@ -91,7 +93,7 @@ export interface LoadedAmed {
  * which must have the sha256 the predictor was trained on).
  */
 export function loadAmed(dir: string, opts: { teacher?: string; unchecked?: boolean } = {}): LoadedAmed {
-  const { predictor, card } = loadAmedPredictor(dir);
+  const { predictor, card, sha256 } = loadAmedPredictor(dir);
   try {
     const teacher = loadImageTeacher(opts.teacher ?? card.teacher.name ?? card.teacher.dir, {
       unchecked: opts.unchecked,
@@ -112,6 +114,7 @@ export function loadAmed(dir: string, opts: { teacher?: string; unchecked?: bool
     return {
       sampler: amedSampler(amedTeacher, predictor, card.amed.config),
       card,
+      sha256,
       shape: teacher.shape,
       dispose: () => {
         predictor.dispose();

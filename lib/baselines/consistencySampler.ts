@@ -162,6 +162,7 @@ export async function sampleConsistencyImages(
   nfe: number,
   seed: number,
   batch = 250,
+  onBatch?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
   if (!Number.isInteger(n) || n < 1)
     throw new RangeError(`number of samples must be a positive integer, got ${n}`);
@@ -182,6 +183,7 @@ export async function sampleConsistencyImages(
     const out = sampler.sample(xT, nfe, { noise });
     pixels.set(await out.data(), s * per);
     tf.dispose([xT, ...noise, out]);
+    onBatch?.(s + b, n);
   }
   return pixels;
 }

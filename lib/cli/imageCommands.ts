@@ -1,24 +1,16 @@
 import { existsSync } from 'node:fs';
-import { isConsistencyCard } from '../baselines/consistencySampler';
 import { loadMnist, type MnistSplit } from '../data/mnist';
-import type { Denoiser } from '../diffusion/denoiser';
-import { edmImageSchedule, type ImageSampling, sampleImages } from '../diffusion/sampleImages';
+import { edmImageSchedule, type ImageSampling } from '../diffusion/sampleImages';
 import { readScheduleFile, refuseScheduleFlags, scheduleForSampling } from '../diffusion/scheduleFile';
 import { denoisingReport } from '../eval/denoisingReport';
 import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { recordInCard } from '../eval/recordEvaluation';
 import { loadSamples, saveSamples } from '../eval/samplesFile';
-import { distilledSampling } from '../models/card';
-import {
-  IMAGE_TEACHERS,
-  type ImageTeacher,
-  loadImageTeacher,
-  teacherDir as teacherDirOf,
-} from '../models/teachers';
+import { type ImageModelSampler, openImageModel } from '../experiments/imageModelSampler';
+import { IMAGE_TEACHERS, teacherDir as teacherDirOf } from '../models/teachers';
 import { imageGridPng } from '../plot/imageGrid';
 import { describeBackend, initBackend } from '../runtime/backend';
-import { studentSampler } from '../sfd/sampleStudent';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { checkMemory } from '../util/memoryBudget';
 import { ensureWritableFile } from '../util/outputs';
@@ -29,7 +21,8 @@ export const EVAL_HELP = `  sfd eval (--teacher NAME|DIR [--solver S --nfe N --a
            [--n 5000] [--ref test|train] [--grid FILE.png] [--record [--card NAME|DIR]] [--unchecked]
                                    FID, precision, recall, density, coverage (k=5) and mean classifier confidence as JSON;
                                    --record appends the result to the teacher's card (or to --card's);
-                                   --schedule FILE samples on a schedule file's σ grid (sfd gits)
+                                   --schedule FILE samples on a schedule file's σ grid (sfd gits);
+                                   a distilled model DIR (SFD, PD, CD, AMED) samples as it was trained
   sfd eval --teacher NAME|DIR --denoising [--n 1000] [--record]
                                    denoising MSE per σ on MNIST test, next to the best linear denoiser's
   sfd eval --write-reference-stats  recompute data/mnist-feature-stats.json with the shipped feature network`;
@@ -66,67 +59,36 @@ function samplingFrom(v: SamplingArgs, dflt: { solver: string; nfe: number }): I
   };
 }
 
+/** The solver flags: only a teacher takes them (a distilled model samples as it was trained). */
+const SOLVER_FLAGS = ['solver', 'afs', 'rho', 't-min', 't-max', 'threshold', 'schedule'] as const;
+
 /**
- * The denoiser and sampler of an image model: a teacher's from the flags; a distilled student's from its
- * card (Euler on its grid, its AFS and condition; `--nfe` picks one of its NFEs), refusing flags that would
- * sample it otherwise than it was trained.
+ * The model `--teacher` names, ready to sample as the flags ask: a teacher with a solver from them, a
+ * distilled model (SFD, PD, CD, AMED) as it was trained, refusing flags that would sample it otherwise.
  */
-function modelSampling(
-  teacher: ImageTeacher,
-  v: SamplingArgs,
-): { denoise: Denoiser; cfg: ImageSampling; student: boolean } {
-  if (isConsistencyCard(teacher.card))
-    throw new RangeError(
-      `${teacher.dir} is a consistency model (sfd distill --method cd): it samples with its own sampler (lib/baselines consistencySamplerFromCard), not yet through sfd sample/eval`,
-    );
-  const distilled = distilledSampling(teacher.card);
-  if (!distilled) {
-    if (v.schedule !== undefined) refuseScheduleFlags(v);
-    const cfg = samplingFrom(v, { solver: 'heun', nfe: 36 });
-    if (v.schedule !== undefined)
-      cfg.schedule = scheduleForSampling(v.schedule, readScheduleFile(v.schedule), {
-        ...cfg,
-        teacherSha256: teacher.sha256,
-      });
-    return { denoise: teacher.denoise, cfg, student: false };
-  }
-  const fixed = (['solver', 'afs', 'rho', 't-min', 't-max', 'threshold', 'schedule'] as const).filter(
-    (k) => v[k] !== undefined,
-  );
-  if (fixed.length)
-    throw new RangeError(
-      `${teacher.dir} is ${distilled.method === 'pd' ? 'a Progressive-Distillation' : 'an SFD'} student: it samples as it was trained (Euler, its grid and AFS); drop --${fixed.join(', --')}`,
-    );
-  const nfe = v.nfe === undefined ? undefined : intArg(v.nfe, 'nfe', 0, 1);
-  const s = studentSampler(teacher.denoise, distilled.sampling, nfe);
-  return { denoise: s.denoise, cfg: s.sampling, student: true };
+function openFromFlags(name: string, v: SamplingArgs, unchecked?: boolean): ImageModelSampler {
+  return openImageModel(name, {
+    nfe: v.nfe === undefined ? undefined : intArg(v.nfe, 'nfe', 0, 1),
+    solverFlags: SOLVER_FLAGS.filter((k) => v[k] !== undefined),
+    teacherSampling: (sha256) => {
+      if (v.schedule !== undefined) refuseScheduleFlags(v);
+      const cfg = samplingFrom(v, { solver: 'heun', nfe: 36 });
+      if (v.schedule !== undefined)
+        cfg.schedule = scheduleForSampling(v.schedule, readScheduleFile(v.schedule), {
+          ...cfg,
+          teacherSha256: sha256,
+        });
+      return cfg;
+    },
+    unchecked,
+  });
 }
 
-/** Images per sampling batch. */
-const SAMPLE_BATCH = 250;
-
-/**
- * sampleImages with a progress line counted in denoiser calls (not batches), so that even a request with
- * a huge NFE shows its ETA from its first seconds.
- */
-function sampleImagesWithProgress(
-  denoise: Denoiser,
-  shape: [number, number, number],
-  n: number,
-  seed: number,
-  cfg: ImageSampling,
-) {
-  const total = Math.ceil(n / SAMPLE_BATCH) * cfg.nfe;
-  const bar = progressBar(`sample ${n} at NFE ${cfg.nfe}: denoiser calls`, cfg.nfe);
+/** A model's samples with a progress line counted in model calls (not batches): an ETA from the first seconds. */
+function sampleWithProgress(model: ImageModelSampler, n: number, seed: number): Promise<Float32Array> {
+  const bar = progressBar(`sample ${n} at NFE ${model.nfe}: model calls`, model.nfe);
   const t0 = performance.now();
-  let calls = 0;
-  const ticking: Denoiser = (x, t, c) => {
-    const out = denoise(x, t, c);
-    calls++;
-    bar(Math.min(calls, total), total, (performance.now() - t0) / 1000);
-    return out;
-  };
-  return sampleImages(ticking, shape, n, seed, cfg, SAMPLE_BATCH);
+  return model.sample(n, seed, (done, total) => bar(done, total, (performance.now() - t0) / 1000));
 }
 
 /** The fewest samples the metrics take: FID needs 2 (a covariance), PRDC more than its k = 5 neighbours. */
@@ -162,22 +124,21 @@ export async function sampleImageCommand(
   }
   const b = await initBackend();
   console.error(describeBackend(b));
-  const teacher = loadImageTeacher(values.teacher, { unchecked: values.unchecked });
-  const { denoise, cfg } = modelSampling(teacher, values);
   const n = intArg(values.n, 'n', 64, 1);
   const seed = seedArg(values.seed, 0);
-  // the samples, their grid image (RGBA) and its PNG encoding
-  checkMemory(`sample --n ${n}`, n * teacher.shape.reduce((a, b) => a * b) * 16, 'lower --n');
-  const r = await sampleImagesWithProgress(denoise, teacher.shape, n, seed, cfg);
-  writeFileAtomic(values.out, imageGridPng(r.pixels, n, r.shape, Math.min(n, Math.ceil(Math.sqrt(n)))));
-  if (values['save-samples'])
-    await saveSamples(values['save-samples'], r.pixels, n, r.shape, {
-      teacher: values.teacher,
-      ...cfg,
-      seed,
-    });
-  teacher.unet.dispose();
-  console.log(`${cfg.solver} nfe=${r.nfe}: ${n} samples of ${teacher.dir} → ${values.out}`);
+  const model = openFromFlags(values.teacher, values, values.unchecked);
+  try {
+    // the samples, their grid image (RGBA) and its PNG encoding
+    checkMemory(`sample --n ${n}`, n * model.shape.reduce((a, b) => a * b) * 16, 'lower --n');
+    const pixels = await sampleWithProgress(model, n, seed);
+    writeFileAtomic(values.out, imageGridPng(pixels, n, model.shape, Math.min(n, Math.ceil(Math.sqrt(n)))));
+    if (values['save-samples'])
+      await saveSamples(values['save-samples'], pixels, n, model.shape, { ...model.describe, seed });
+    const how = model.describe.solver ?? model.kind;
+    console.log(`${how} nfe=${model.nfe}: ${n} samples of ${model.dir} → ${values.out}`);
+  } finally {
+    model.dispose();
+  }
 }
 
 /** The flags that choose a model and how it samples: shared by `sfd sample` and `sfd eval`. */
@@ -288,23 +249,13 @@ async function imagesToEvaluate(values: EvalValues): Promise<{
     const pixels = mnistPixels(ds, realSubset(ds, n, 1));
     return { pixels, n, source: { real: 'train', subsetSeed: 1 }, teacherDir: null };
   }
-  const teacher = loadImageTeacher(values.teacher as string, { unchecked: values.unchecked });
+  const seed = seedArg(values.seed, 0);
+  const model = openFromFlags(values.teacher as string, values, values.unchecked);
   try {
-    const { denoise, cfg, student } = modelSampling(teacher, values);
-    const seed = seedArg(values.seed, 0);
-    checkEvalRequest(n, teacher.shape);
-    const r = await sampleImagesWithProgress(denoise, teacher.shape, n, seed, cfg);
-    const source = {
-      teacher: values.teacher,
-      teacherSha256: teacher.sha256,
-      teacherSteps: teacher.card.steps,
-      ...(student ? { student: true, condition: distilledSampling(teacher.card)?.sampling.condition } : {}),
-      ...cfg,
-      nfe: r.nfe,
-      seed,
-    };
-    return { pixels: r.pixels, n, source, teacherDir: teacher.dir };
+    checkEvalRequest(n, model.shape);
+    const pixels = await sampleWithProgress(model, n, seed);
+    return { pixels, n, source: { ...model.describe, seed }, teacherDir: model.dir };
   } finally {
-    teacher.unet.dispose();
+    model.dispose();
   }
 }

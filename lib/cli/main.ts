@@ -54,7 +54,10 @@ const SAMPLE_HELP = `  sfd sample [options] --out FILE  sample a teacher: toy on
     --exact          also solve the exact ODE and report the mean endpoint error
     --schedule FILE  sample on a schedule file's σ grid (sfd gits) instead of the polynomial one; its
                      teacher and its step count (the solver's at --nfe) must match; no --rho/--t-min/--t-max
-    --unchecked      load a hand-made model directory whose card has no sha256 (with a warning)`;
+    --unchecked      load a hand-made model directory whose card has no sha256 (with a warning)
+  A distilled model DIR samples as it was trained, so only --nfe, --seed and --n apply: an SFD or PD student
+  (Euler on its grid; --nfe picks one of its NFEs), a consistency model (distill --method cd; --nfe 1 or 2,
+  default 1), an AMED-Plugin predictor (distill --method amed; its teacher with iPNDM at its one NFE).`;
 
 /** Each command's own usage: `sfd CMD --help`, `sfd CMD -h` and `sfd help CMD` print it. */
 const COMMAND_HELP: Readonly<Record<string, string>> = {

@@ -9,7 +9,7 @@ import { readJsonFile } from './weightsIO';
 export type { StudentCardSfd } from '../sfd/stage2';
 
 /**
- * One measurement recorded in a card's `evaluation` list (scripts/evaluate-teacher.sh, ship-student.js):
+ * One measurement recorded in a card's `evaluation` list (scripts/evaluate-teacher.sh, ship-model.js):
  * its setting (teacher and its hash, solver, NFE, n, seed, reference…) and its results (fid, precision…).
  */
 export interface CardEvaluation {
@@ -36,7 +36,7 @@ export interface CardTeacherRef {
 /**
  * A saved UNet's card (`model.json`; readCard keeps its weights manifest, loadUNet's has none), as written by saveUNet: the common
  * part, then what a teacher's card adds (trainTeacher, exportCheckpoint, ship-teacher.js), then what a
- * student's adds (trainSfd, ship-student.js). Fields the code does not read stay `unknown` through the
+ * student's adds (trainSfd, ship-model.js). Fields the code does not read stay `unknown` through the
  * index signature; readCard / checkCard check the types of every field declared here that is present.
  */
 export interface UNetCard {

@@ -48,4 +48,54 @@ describe('sfd distill --method', function () {
       /is a Progressive-Distillation student: it samples as it was trained .* drop --solver/,
     );
   });
+
+  it('cd: a consistency model samples and is evaluated through sfd sample/eval at NFE 1 and 2, and only so', () => {
+    const out = join(dir, 'cd');
+    let r = sfd(['distill', '--method', 'cd', '--out', out, '--iterations', '2', '--batch', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    r = sfd(['sample', '--teacher', out, '--nfe', '2', '--n', '4', '--out', join(dir, 'cd.png')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /cd nfe=2: 4 samples/);
+    r = sfd(['eval', '--teacher', out, '--n', '6', '--record']);
+    assert.equal(r.status, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.equal(m.method, 'cd');
+    assert.equal(m.nfe, 1, 'NFE 1 by default');
+    assert.deepEqual(m.taus, [80]);
+    assert.ok(Number.isFinite(m.fid));
+    const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    assert.equal(card.evaluation.at(-1).fid, m.fid, "recorded in the model's card");
+    r = sfd(['sample', '--teacher', out, '--nfe', '3', '--n', '4', '--out', join(dir, 'cd.png')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /samples at NFE 1 or 2/);
+    r = sfd(['eval', '--teacher', out, '--afs', '--n', '6']);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /is a consistency model: it samples with its own 1- or 2-step sampler; drop --afs/,
+    );
+  });
+
+  it('amed: an AMED-Plugin predictor samples with its teacher through sfd sample/eval at its NFE, and only so', () => {
+    const out = join(dir, 'amed');
+    let r = sfd(['distill', '--method', 'amed', '--out', out, '--iterations', '2', '--batch', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    r = sfd(['sample', '--teacher', out, '--n', '4', '--out', join(dir, 'amed.png')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /ipndm nfe=5: 4 samples/);
+    r = sfd(['eval', '--teacher', out, '--n', '6', '--record']);
+    assert.equal(r.status, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.equal(m.method, 'amed');
+    assert.equal(m.nfe, 5);
+    const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    assert.equal(m.baseTeacherSha256, card.teacher.sha256);
+    assert.equal(card.evaluation.at(-1).fid, m.fid, "recorded in the predictor's card");
+    r = sfd(['sample', '--teacher', out, '--nfe', '7', '--n', '4', '--out', join(dir, 'amed.png')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /samples at NFE 5 only/);
+    r = sfd(['sample', '--teacher', out, '--solver', 'heun', '--n', '4', '--out', join(dir, 'amed.png')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is an AMED-Plugin predictor: it drives iPNDM .* drop --solver/);
+  });
 });
