@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Makes the baselines notebook 08 compares SFD with (the paper's Fig. 1 and Table 2), from the committed code
 # and the shipped teacher, with no other job running (their training time is what the comparison plots):
+#   sfd-nfe2-reference  the shipped SFD NFE-2 student retrained by its own command (scripts/ship-students.sh), so
+#                     that SFD's time is measured in the same run as the baselines' (same code, same machine);
+#                     data/baselines/sfd-nfe2-reference.json says whether its weights equal the shipped ones
 #   amed-ipndm-nfe5   AMED-Plugin on iPNDM with AFS, NFE 5, every setting at its default (313 iterations of 32)
 #   gits-ipndm-nfe5   GITS schedule for iPNDM at NFE 5 (official defaults: 256 warm-up samples, 61-point
 #                     teacher grid, metric dev, coefficient 1.15): data/baselines/gits-ipndm-nfe5.json
@@ -15,7 +18,7 @@
 # optimiser state). The solvers' and GITS's evaluations are recorded in the teacher's card.
 # Runs live in runs/baselines/ (kept): RESUME=1 continues an interrupted run from its checkpoint (bit for bit,
 # its training time carried over); SKIP_TRAIN=1 only re-evaluates and ships.
-# Usage: scripts/ship-baselines.sh [NAME...]   (default: all five, in the order above)
+# Usage: scripts/ship-baselines.sh [NAME...]   (default: all six, in the order above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=runs/baselines
@@ -28,12 +31,32 @@ declare -A FLAGS=(
   [cd]="--method cd --iterations 9000 --eval-every 500 --eval-n 500 --tau-search"
 )
 declare -A NFES=([amed-ipndm-nfe5]=5 [pd-nfe2]=2 [cd]="1 2")
-ORDER=(amed-ipndm-nfe5 gits-ipndm-nfe5 solvers pd-nfe2 cd)
+ORDER=(sfd-nfe2-reference amed-ipndm-nfe5 gits-ipndm-nfe5 solvers pd-nfe2 cd)
 [ $# -gt 0 ] && ORDER=("$@")
 ev() { node bin/sfd.js eval --n "$N" --seed 0 --record "$@" > /dev/null; }
 
 for name in "${ORDER[@]}"; do
   case "$name" in
+    sfd-nfe2-reference)
+      rm -rf "${ROOT:?}/$name"
+      echo "retraining the SFD NFE-2 student as the time reference" >&2
+      node bin/sfd.js distill --nfe 2 --eval-every 100 --eval-n 500 --no-cache --out "$ROOT/$name" > "$ROOT/$name.log" 2>&1
+      node -e '
+        const fs = require("node:fs");
+        const [run, shipped, dest] = process.argv.slice(1);
+        const card = (d) => JSON.parse(fs.readFileSync(`${d}/model.json`, "utf8"));
+        const r = card(run);
+        const s = card(shipped);
+        const out = {
+          what: "the shipped SFD NFE-2 student retrained in the same run as the baselines (scripts/ship-baselines.sh)",
+          command: r.command, backend: r.backend, date: new Date().toISOString().slice(0, 10),
+          wallSeconds: r.wallSeconds, iterations: r.iterations, evals: r.evals,
+          sha256: r.sha256, shippedSha256: s.sha256, sameWeights: r.sha256 === s.sha256, shippedWallSeconds: s.wallSeconds,
+        };
+        fs.writeFileSync(dest, `${JSON.stringify(out, null, 1)}\n`);
+        console.log(`SFD NFE 2 retrained in ${out.wallSeconds} s (shipped: ${out.shippedWallSeconds} s), same weights: ${out.sameWeights}`);
+      ' "$ROOT/$name" data/students/sfd-nfe2 "$DATA/$name.json"
+      ;;
     gits-ipndm-nfe5)
       if [ -z "${SKIP_TRAIN:-}" ]; then
         echo "searching the GITS schedule for iPNDM at NFE 5" >&2
@@ -53,7 +76,7 @@ for name in "${ORDER[@]}"; do
       ev --teacher mnist --solver ipndm --nfe 5 --afs
       ;;
     *)
-      [ -n "${FLAGS[$name]+x}" ] || { echo "unknown baseline $name (one of: ${!FLAGS[*]} gits-ipndm-nfe5 solvers)" >&2; exit 2; }
+      [ -n "${FLAGS[$name]+x}" ] || { echo "unknown baseline $name (one of: sfd-nfe2-reference ${!FLAGS[*]} gits-ipndm-nfe5 solvers)" >&2; exit 2; }
       if [ -n "${RESUME:-}" ] && [ -d "$ROOT/$name/checkpoint" ]; then
         echo "resuming $name: ${FLAGS[$name]}" >&2
         node bin/sfd.js distill ${FLAGS[$name]} --out "$ROOT/$name" --resume >> "$ROOT/$name.log" 2>&1

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isAbsolute, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Denoiser } from '../diffusion/denoiser';
 import { type GitsMetric, gitsDefaults, gitsSchedule } from '../diffusion/gits';
@@ -9,9 +10,16 @@ import { solverByName, stepsForNfe } from '../diffusion/solvers/registry';
 import { gmmDenoiser } from '../models/gmm';
 import { loadImageTeacher } from '../models/teachers';
 import { TOY_MIXTURES } from '../models/toys';
+import { repoRoot } from '../runtime/paths';
 import { canonicalJson } from '../util/canonicalJson';
 import { makeRng } from '../util/rng';
 import { toyNoise } from './toySolve';
+
+/** A path relative to the repository when it lies inside it, else as given. */
+function repoRelative(path: string): string {
+  const rel = relative(repoRoot(), path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
 
 /** A toy teacher's identity for schedule files: the sha256 of its mixture's parameters (canonical JSON). */
 export function toyTeacherSha256(name: string): string {
@@ -138,7 +146,8 @@ export function makeGitsSchedule(cfg: GitsConfig): ScheduleFile {
       sigmas: r.sigmas,
       settings: {
         teacher: cfg.teacher,
-        teacherDir: teacher.dir,
+        // repository-relative when inside it, so that a shipped schedule does not name the machine that made it
+        teacherDir: teacher.dir === null ? null : repoRelative(teacher.dir),
         teacherSha256: teacher.sha256,
         solver: entry.name,
         nfe: cfg.nfe,
