@@ -1,4 +1,5 @@
 import type { parseArgs } from 'node:util';
+import { readScheduleFile, refuseScheduleFlags, scheduleForSampling } from '../diffusion/scheduleFile';
 import { solverByName } from '../diffusion/solvers/registry';
 import { loadFeatureNet } from '../eval/featureNetFiles';
 import { quickFid } from '../eval/quickFid';
@@ -28,19 +29,22 @@ import { pdCommand } from './distillPd';
 
 export const DISTILL_HELP = `  sfd distill [--method sfd] [--teacher mnist|DIR] --out DIR [--nfe 2 | --variable 2,3,4,5 [--cond step|tnext]]
               [--stage2 --from STAGE1_DIR [--teacher-nfe 5]] [--loss l1|l2|lpips|l1+lpips] [--k 4]
-              [--teacher-solver dpmpp-3m] [--no-threshold] [--rho 7] [--t-min 0.006] [--t-max 80] [--no-afs]
+              [--teacher-solver dpmpp-3m] [--no-threshold] [--rho 7] [--t-min 0.006] [--t-max 80 | --schedule FILE] [--no-afs]
               [--lr 5e-4] [--lr-drop 0.5] [--batch 16] [--iterations 600] [--seed 0] [--only-steps 1,2]
               [--checkpoint-every 50] [--eval-every N [--eval-n 500] [--eval-seed 0]] [--resume] [--no-cache] [--unchecked]
               [--official-command [--dataset cifar10] [--paper]]
                                    SFD: distil the teacher into a few-step Euler student (SFD-v with --variable;
                                    two-stage 1 NFE with --stage2 --from a stage-1 student); the student directory
                                    is a model: sfd sample/eval --teacher DIR sample it as it was trained.
+                                   --schedule FILE: the student's grid from a schedule file (sfd gits --solver euler
+                                   --nfe N [--afs] --t-min 0.006), the teacher's refined K steps per interval
                                    --official-command prints the official sfd-main/train.py equivalent: --dataset
                                    picks its --dataset_name (cifar10, ffhq, afhqv2, imagenet64, ms_coco,
                                    lsun_bedroom_ldm, ffhq_ldm), --paper adds the paper's recipe for it`;
 
 const OPTIONS = {
   ...DISTILL_RUN_OPTIONS,
+  schedule: { type: 'string' },
   nfe: { type: 'string' },
   variable: { type: 'string' },
   cond: { type: 'string' },
@@ -68,7 +72,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'
 
 /** The run's configuration from flags: the paper's defaults (stage 2's for --stage2) with each flag applied. */
 export function distillConfigFromArgs(v: Values): SfdConfig {
-  const d: SfdConfig = v.stage2 ? { ...sfdDefaults, ...stage2Defaults } : sfdDefaults;
+  const d: typeof sfdDefaults = v.stage2 ? { ...sfdDefaults, ...stage2Defaults } : sfdDefaults;
   if (v.nfe !== undefined && v.variable !== undefined)
     throw new RangeError('give --nfe or --variable, not both');
   if (v.stage2 && (v.rho ?? v['t-min'] ?? v['t-max']) !== undefined)
@@ -123,6 +127,27 @@ export function distillConfigFromArgs(v: Values): SfdConfig {
   };
 }
 
+/**
+ * The explicit student grid of `--schedule FILE` (a searched one: sfd gits), checked against the teacher's
+ * sha256 and the student's step count (Euler at its NFE, with its AFS); parametric-grid flags refused.
+ */
+function studentScheduleFile(v: Values, cfg: SfdConfig, teacher: string) {
+  const path = v.schedule as string;
+  if (v.stage2) throw new RangeError("stage 2 uses its stage-1 teacher's grid: drop --schedule");
+  if (cfg.nfes.length > 1)
+    throw new RangeError('--schedule is one grid for one NFE: give --nfe, not --variable');
+  refuseScheduleFlags(v);
+  const file = readScheduleFile(path);
+  const t = loadImageTeacher(teacher, { unchecked: v.unchecked });
+  t.unet.dispose();
+  return scheduleForSampling(path, file, {
+    teacherSha256: t.sha256,
+    solver: 'euler',
+    nfe: cfg.nfes[0],
+    afs: cfg.afs,
+  });
+}
+
 /** The distillation methods `sfd distill --method M` runs (SFD by default), each with its own options. */
 const METHODS: Readonly<Record<string, ((args: string[]) => Promise<void>) | null>> = {
   sfd: null,
@@ -155,6 +180,10 @@ export async function distillCommand(args: string[]): Promise<void> {
       `${v.dataset !== undefined ? `--dataset ${v.dataset}` : '--paper'} goes with --official-command (it names the official train.py run)`,
     );
   if (v['official-command']) {
+    if (v.schedule !== undefined)
+      throw new RangeError(
+        'the official sfd-main has no explicit schedule (--schedule_type: polynomial, logsnr, time_uniform)',
+      );
     const dataset = choiceArg(v.dataset, 'dataset', OFFICIAL_DATASETS, 'cifar10');
     // stage 2's K, teacher and condition come from the stage-1 student's card
     let resolved = cfg;
@@ -170,6 +199,7 @@ export async function distillCommand(args: string[]): Promise<void> {
   }
   if (!v.out) throw new RangeError('sfd distill needs --out DIR for the student');
   const teacher = (v.stage2 ? v.from : v.teacher) ?? 'mnist';
+  if (v.schedule !== undefined) cfg.schedule = studentScheduleFile(v, cfg, teacher);
   const evalEvery = v['eval-every'] === undefined ? undefined : intArg(v['eval-every'], 'eval-every', 0, 1);
   const evalN = intArg(v['eval-n'], 'eval-n', 500, 2);
   const evalSeed = seedArg(v['eval-seed'], 0);

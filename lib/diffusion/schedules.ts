@@ -137,12 +137,34 @@ export interface TeacherGrid {
   studentTs: number[];
 }
 
-/** The teacher grid with K steps per student interval, and where the N student timestamps sit in it. */
-export function teacherGrid(nStudent: number, k: number, s: ScheduleConfig): TeacherGrid {
+/**
+ * ρ of the interpolation that refines an explicit grid: each interval is split uniformly in σ^(1/ρ), so an
+ * explicit copy of a ρ = 7 polynomial grid refines to exactly the finer polynomial grid.
+ */
+export const EXPLICIT_REFINE_RHO = 7;
+
+/** K points per interval of an explicit σ grid (uniform in σ^(1/ρ) within each), its own points kept exactly. */
+function refineExplicit(sigmas: readonly number[], k: number): number[] {
+  const r = EXPLICIT_REFINE_RHO;
+  const out: number[] = [];
+  for (let j = 0; j + 1 < sigmas.length; j++) {
+    const a = sigmas[j] ** (1 / r);
+    const b = sigmas[j + 1] ** (1 / r);
+    for (let i = 0; i < k; i++) out.push(i === 0 ? sigmas[j] : lerp(a, b, i / k) ** r);
+  }
+  out.push(sigmas[sigmas.length - 1]);
+  return out;
+}
+
+/**
+ * The teacher grid with K steps per student interval, and where the N student timestamps sit in it. An
+ * explicit (searched) student grid is refined interval by interval (EXPLICIT_REFINE_RHO).
+ */
+export function teacherGrid(nStudent: number, k: number, s: SamplingSchedule): TeacherGrid {
   if (!Number.isInteger(k) || k < 1)
     throw new RangeError(`teacher steps per student step K must be ≥ 1, got ${k}`);
   const studentTs = timeGrid(nStudent, s);
-  const ts = timeGrid(k * (nStudent - 1) + 1, s);
+  const ts = s.kind === 'explicit' ? refineExplicit(studentTs, k) : timeGrid(k * (nStudent - 1) + 1, s);
   const studentIndices = studentTs.map((_, j) => j * k);
   // Equal up to rounding by construction; make them bit-identical so lookups by time agree.
   studentIndices.forEach((idx, j) => {

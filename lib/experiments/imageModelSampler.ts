@@ -58,6 +58,9 @@ function refuseSolverFlags(r: ImageModelRequest, what: string): void {
   if (given.length) throw new RangeError(`${what}; drop --${given.join(', --')}`);
 }
 
+/** Model calls to sample `images` at an NFE, a batch of SAMPLE_BATCH images per call. */
+const batchCalls = (images: number, nfe: number) => Math.ceil(images / SAMPLE_BATCH) * nfe;
+
 /** Counts a denoiser's calls for a progress line (a batch of b images at NFE k is k calls). */
 function ticking(
   denoise: Denoiser,
@@ -108,7 +111,7 @@ export function openImageModel(nameOrDir: string, request: ImageModelRequest = {
         },
         sample: (n, seed, progress) =>
           sampleConsistencyImages(sampler, teacher.shape, n, nfe, seed, SAMPLE_BATCH, (done, total) =>
-            progress?.(done * nfe, total * nfe),
+            progress?.(batchCalls(done, nfe), batchCalls(total, nfe)),
           ),
       };
     }
@@ -193,7 +196,7 @@ function openAmed(nameOrDir: string, dir: string, request: ImageModelRequest): I
     sample: async (n, seed, progress) =>
       (
         await sampleAmedImages(m.sampler, m.shape, n, seed, SAMPLE_BATCH, (done, total) =>
-          progress?.(done * nfe, total * nfe),
+          progress?.(batchCalls(done, nfe), batchCalls(total, nfe)),
         )
       ).pixels,
     dispose: () => m.dispose(),

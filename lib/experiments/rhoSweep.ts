@@ -1,7 +1,7 @@
 import { timeGrid } from '../diffusion/schedules';
 import type { ChartSpec } from '../plot/lineChart';
 import { scale } from '../runtime/profile';
-import { type SfdConfig, sfdDefaults, studentTimestamps } from '../sfd/config';
+import { sfdDefaults, studentTimestamps } from '../sfd/config';
 import { distilled } from './distilled';
 import { samplerFid } from './studentSamples';
 
@@ -42,7 +42,7 @@ export async function rhoSweep(
   const c = { ...rhoSweepDefaults, ...overrides };
   const rows: RhoSweepRow[] = [];
   for (const rho of c.rhos) {
-    const cfg: SfdConfig = {
+    const cfg: typeof sfdDefaults = {
       ...sfdDefaults,
       nfes: [c.nfe],
       schedule: { ...sfdDefaults.schedule, rho },

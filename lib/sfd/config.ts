@@ -1,4 +1,9 @@
-import { defaultSchedule, type ScheduleConfig, timeGrid } from '../diffusion/schedules';
+import {
+  defaultSchedule,
+  type SamplingSchedule,
+  type ScheduleConfig,
+  timeGrid,
+} from '../diffusion/schedules';
 import { solverByName } from '../diffusion/solvers/registry';
 import { checkLrSchedule, type LrSchedule } from '../train/lrSchedule';
 import { isAfsStep } from './studentSteps';
@@ -28,8 +33,11 @@ export interface SfdConfig {
   teacherThreshold: boolean;
   /** AFS on the teacher's first step: off in stage 1; stage 2 inherits its stage-1 teacher's. */
   teacherAfs: boolean;
-  /** Schedule of both grids [schedule_type, schedule_rho, sigma_min = 0.006, sigma_max = 80]. */
-  schedule: ScheduleConfig;
+  /**
+   * Schedule of both grids [schedule_type, schedule_rho, sigma_min = 0.006, sigma_max = 80], or an explicit
+   * (searched, e.g. GITS) student grid that the teacher's refines (one NFE only).
+   */
+  schedule: SamplingSchedule;
   /** Analytical first step for the student: its first step makes no network call and no update [afs]. */
   afs: boolean;
   /** Loss of each student step; `l1+lpips` adds the LPIPS-style term on the last step only (stage 2). */
@@ -47,7 +55,7 @@ export interface SfdConfig {
   checkpointEvery: number;
 }
 
-export const sfdDefaults: SfdConfig = {
+export const sfdDefaults: SfdConfig & { schedule: ScheduleConfig } = {
   nfes: [2],
   condition: 'none',
   k: 4,
@@ -108,9 +116,13 @@ export function checkSfdConfig(c: SfdConfig): void {
     throw new RangeError(
       `teacher ${solver.name} has no dynamic thresholding (only the data-prediction solvers DPM-Solver++ and UniPC do)`,
     );
+  if (c.schedule.kind === 'explicit' && c.nfes.length > 1)
+    throw new RangeError(
+      `an explicit (${c.schedule.method}) schedule is one grid for one NFE; SFD-v (NFEs ${c.nfes.join(', ')}) needs a parametric one`,
+    );
   for (const nfe of c.nfes) {
     const n = studentTimestamps(nfe, c.afs);
-    timeGrid(n, c.schedule); // throws on a bad schedule
+    timeGrid(n, c.schedule); // throws on a bad schedule (an explicit one of another length too)
     // the teacher runs K·(N−1) steps; a multistep teacher needs no more, a 2-call one spends twice that
     if (c.teacherAfs && c.k * (n - 1) < 2)
       throw new RangeError(`a teacher with AFS needs at least 2 steps, got K·(N−1) = ${c.k * (n - 1)}`);

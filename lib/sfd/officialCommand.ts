@@ -193,6 +193,11 @@ export function officialCommand(cfg: SfdConfig, opts: OfficialCommandOptions = {
   const unmatched: string[] = [];
   const nfe = cfg.nfes[0];
   const variable = cfg.nfes.length > 1;
+  if (cfg.schedule.kind === 'explicit')
+    throw new RangeError(
+      `the official sfd-main has no explicit (${cfg.schedule.method}) schedule: its grids are polynomial, logsnr or time_uniform (--schedule_type)`,
+    );
+  const schedule = cfg.schedule;
   const ours = solverByName(cfg.teacherSolver).name;
   const solver = OFFICIAL_SOLVER[ours];
   if (!solver)
@@ -209,8 +214,8 @@ export function officialCommand(cfg: SfdConfig, opts: OfficialCommandOptions = {
     ['M', cfg.k - 1],
     ['sampler_tea', solver.name],
     ...(solver.maxOrder ? [['max_order', solver.maxOrder] as [string, number]] : []),
-    ['schedule_type', cfg.schedule.kind === 'time-uniform' ? 'time_uniform' : cfg.schedule.kind],
-    ['schedule_rho', cfg.schedule.rho],
+    ['schedule_type', schedule.kind === 'time-uniform' ? 'time_uniform' : schedule.kind],
+    ['schedule_rho', schedule.rho],
     ['afs', cfg.afs ? 'True' : 'False'],
     ['seed', cfg.seed],
   ];

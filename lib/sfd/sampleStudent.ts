@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Denoiser } from '../diffusion/denoiser';
 import type { ImageSampling } from '../diffusion/sampleImages';
-import type { ScheduleConfig } from '../diffusion/schedules';
+import type { SamplingSchedule } from '../diffusion/schedules';
 import { timeGrid } from '../diffusion/schedules';
 import { conditionedDenoiser } from './conditioned';
 import { type StepCondition, studentTimestamps } from './config';
@@ -12,7 +12,7 @@ import { type StudentStep, studentSteps } from './studentSteps';
 export interface StudentSampling {
   nfes: number[];
   afs: boolean;
-  schedule: ScheduleConfig;
+  schedule: SamplingSchedule;
   condition: StepCondition;
 }
 

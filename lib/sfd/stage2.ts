@@ -26,6 +26,10 @@ export function stage2Config(
       `stage 2 distils a stage-1 SFD or SFD-v student; ${teacherDir} is ${teacherSfd ? 'a stage-2 student' : 'not an SFD student'}`,
     );
   const s = teacherSfd.sampling;
+  if (s.schedule.kind === 'explicit')
+    throw new RangeError(
+      `stage 2 needs a stage-1 student on a parametric grid; ${teacherDir} samples on an explicit (${s.schedule.method}) one`,
+    );
   const nfeT = teacherNfe ?? Math.max(...s.nfes);
   if (!s.nfes.includes(nfeT))
     throw new RangeError(`stage 2: ${teacherDir} was trained for NFE ${s.nfes.join(', ')}, not ${nfeT}`);

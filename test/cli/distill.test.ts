@@ -16,6 +16,48 @@ describe('sfd distill, and sampling a student as it was trained', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const small = ['--batch', '2', '--iterations', '2', '--k', '2', '--checkpoint-every', '1'];
 
+  it('--schedule: a student on a searched grid (sfd gits for Euler at its NFE, with AFS) samples on it; misuse refused', () => {
+    const grid = join(dir, 'gits-euler2.json');
+    let r = sfd([
+      'gits',
+      '--teacher',
+      'mnist',
+      '--solver',
+      'euler',
+      '--nfe',
+      '2',
+      '--afs',
+      '--t-min',
+      '0.006',
+      '--warmup',
+      '4',
+      '--out',
+      grid,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const sigmas = JSON.parse(readFileSync(grid, 'utf8')).sigmas;
+    const out = join(dir, 'on-gits');
+    r = sfd(['distill', '--schedule', grid, '--out', out, ...small, '--no-cache']);
+    assert.equal(r.status, 0, r.stderr);
+    const card = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    assert.equal(card.sfd.sampling.schedule.kind, 'explicit');
+    assert.deepEqual(card.sfd.sampling.schedule.sigmas, sigmas);
+    r = sfd(['eval', '--teacher', out, '--n', '6']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop() as string).schedule.sigmas, sigmas);
+    const refused: [string[], RegExp][] = [
+      [['--nfe', '3'], /has 3 steps \(made for euler at NFE 2 with AFS\); euler at NFE 3 with AFS takes 4/],
+      [['--variable', '2,3'], /--schedule is one grid for one NFE: give --nfe, not --variable/],
+      [['--rho', '3'], /--schedule gives the σ grid itself: drop --rho/],
+      [['--official-command'], /the official sfd-main has no explicit schedule/],
+    ];
+    for (const [extra, re] of refused) {
+      r = sfd(['distill', '--schedule', grid, '--out', join(dir, 'refused'), ...extra]);
+      assert.equal(r.status, 1, extra.join(' '));
+      assert.match(r.stderr, re);
+    }
+  });
+
   it('distils the shipped teacher, caches its trajectories, and the student samples and evaluates at its own NFE only', () => {
     const out = join(dir, 's');
     let r = sfd(['distill', '--out', out, ...small, '--eval-every', '2', '--eval-n', '20']);
