@@ -7,6 +7,10 @@
 #   amed-ipndm-nfe5   AMED-Plugin on iPNDM with AFS, NFE 5, every setting at its default (313 iterations of 32)
 #   gits-ipndm-nfe5   GITS schedule for iPNDM at NFE 5 (official defaults: 256 warm-up samples, 61-point
 #                     teacher grid, metric dev, coefficient 1.15): data/baselines/gits-ipndm-nfe5.json
+#   amed-ipndm-nfe4, gits-ipndm-nfe4   the same at NFE 4 (the paper's Fig. 1; AMED without AFS, which an even
+#                     NFE needs: AFS hurts iPNDM on this teacher)
+#   sfd-gits-nfe2, sfd-gits-nfe3   SFD on a GITS grid searched for its Euler student (with AFS, t 0.006…80),
+#                     every other setting as the shipped sfd-nfe2/3 (data/baselines/gits-euler-afs-nfe2|3.json)
 #   solvers           UniPC, DEIS and iPNDM+AFS at NFE 5 (the rest of the paper's NFE-5 solvers are already in
 #                     the teacher's card: scripts/evaluate-teacher.sh)
 #   pd-nfe2           Progressive Distillation 64 → 2 Euler steps, 5 rounds of 4800 iterations of 16
@@ -19,7 +23,7 @@
 # optimiser state). The solvers' and GITS's evaluations are recorded in the teacher's card.
 # Runs live in runs/baselines/ (kept): RESUME=1 continues an interrupted run from its checkpoint (bit for bit,
 # its training time carried over); SKIP_TRAIN=1 only re-evaluates and ships.
-# Usage: scripts/ship-baselines.sh [NAME...]   (default: all six, in the order above)
+# Usage: scripts/ship-baselines.sh [NAME...]   (default: all, in the order above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=runs/baselines
@@ -28,11 +32,13 @@ N=${N:-5000}
 mkdir -p "$ROOT" "$DATA"
 declare -A FLAGS=(
   [amed-ipndm-nfe5]="--method amed --nfe 5"
+  [amed-ipndm-nfe4]="--method amed --nfe 4 --no-afs"
   [pd-nfe2]="--method pd --start-steps 64 --final-steps 2 --iterations-per-round 4800 --eval-every 800 --eval-n 500"
   [cd]="--method cd --iterations 11000 --eval-every 1000 --eval-n 500 --tau-search"
 )
-declare -A NFES=([amed-ipndm-nfe5]=5 [pd-nfe2]=2 [cd]="1 2")
-ORDER=(sfd-nfe2-reference amed-ipndm-nfe5 gits-ipndm-nfe5 solvers pd-nfe2 cd)
+declare -A NFES=([amed-ipndm-nfe5]=5 [amed-ipndm-nfe4]=4 [pd-nfe2]=2 [cd]="1 2" [sfd-gits-nfe2]=2 [sfd-gits-nfe3]=3)
+ORDER=(sfd-nfe2-reference amed-ipndm-nfe5 gits-ipndm-nfe5 solvers pd-nfe2 cd amed-ipndm-nfe4 gits-ipndm-nfe4
+  sfd-gits-nfe2 sfd-gits-nfe3)
 [ $# -gt 0 ] && ORDER=("$@")
 ev() { node bin/sfd.js eval --n "$N" --seed 0 --record "$@" > /dev/null; }
 
@@ -58,15 +64,33 @@ for name in "${ORDER[@]}"; do
         console.log(`SFD NFE 2 retrained in ${out.wallSeconds} s (shipped: ${out.shippedWallSeconds} s), same weights: ${out.sameWeights}`);
       ' "$ROOT/$name" data/students/sfd-nfe2 "$DATA/$name.json"
       ;;
-    gits-ipndm-nfe5)
+    gits-ipndm-nfe*)
+      nfe=${name#gits-ipndm-nfe}
       if [ -z "${SKIP_TRAIN:-}" ]; then
-        echo "searching the GITS schedule for iPNDM at NFE 5" >&2
+        echo "searching the GITS schedule for iPNDM at NFE $nfe" >&2
         rm -f "$ROOT/$name.json"
-        node bin/sfd.js gits --teacher mnist --solver ipndm --nfe 5 --out "$ROOT/$name.json" > "$ROOT/$name.log" 2>&1
+        node bin/sfd.js gits --teacher mnist --solver ipndm --nfe "$nfe" --out "$ROOT/$name.json" > "$ROOT/$name.log" 2>&1
         cp "$ROOT/$name.json" "$DATA/$name.json"
       fi
-      echo "evaluating iPNDM on the GITS schedule (N = $N)" >&2
-      ev --teacher mnist --solver ipndm --nfe 5 --schedule "$DATA/$name.json"
+      echo "evaluating iPNDM on the GITS schedule at NFE $nfe (N = $N)" >&2
+      ev --teacher mnist --solver ipndm --nfe "$nfe" --schedule "$DATA/$name.json"
+      ;;
+    sfd-gits-nfe*)
+      nfe=${name#sfd-gits-nfe}
+      grid="gits-euler-afs-nfe$nfe"
+      if [ -n "${RESUME:-}" ] && [ -d "$ROOT/$name/checkpoint" ]; then
+        echo "resuming $name" >&2
+        node bin/sfd.js distill --nfe "$nfe" --schedule "$DATA/$grid.json" --eval-every 100 --eval-n 500 --no-cache --out "$ROOT/$name" --resume >> "$ROOT/$name.log" 2>&1
+      elif [ -z "${SKIP_TRAIN:-}" ]; then
+        echo "searching the GITS grid of SFD's Euler student at NFE $nfe, then distilling on it" >&2
+        rm -rf "${ROOT:?}/$name" "$ROOT/$grid.json"
+        node bin/sfd.js gits --teacher mnist --solver euler --nfe "$nfe" --afs --t-min 0.006 --out "$ROOT/$grid.json" > "$ROOT/$grid.log" 2>&1
+        cp "$ROOT/$grid.json" "$DATA/$grid.json"
+        node bin/sfd.js distill --nfe "$nfe" --schedule "$DATA/$grid.json" --eval-every 100 --eval-n 500 --no-cache --out "$ROOT/$name" > "$ROOT/$name.log" 2>&1
+      fi
+      echo "evaluating $name at NFE $nfe (N = $N)" >&2
+      ev --teacher "$ROOT/$name" --nfe "$nfe"
+      node scripts/ship-model.js "$ROOT/$name" "$DATA/$name"
       ;;
     solvers)
       for s in unipc deis; do
@@ -77,7 +101,7 @@ for name in "${ORDER[@]}"; do
       ev --teacher mnist --solver ipndm --nfe 5 --afs
       ;;
     *)
-      [ -n "${FLAGS[$name]+x}" ] || { echo "unknown baseline $name (one of: sfd-nfe2-reference ${!FLAGS[*]} gits-ipndm-nfe5 solvers)" >&2; exit 2; }
+      [ -n "${FLAGS[$name]+x}" ] || { echo "unknown baseline $name (one of: sfd-nfe2-reference ${!FLAGS[*]} gits-ipndm-nfe4|5 solvers sfd-gits-nfe2|3)" >&2; exit 2; }
       if [ -n "${RESUME:-}" ] && [ -d "$ROOT/$name/checkpoint" ]; then
         echo "resuming $name: ${FLAGS[$name]}" >&2
         node bin/sfd.js distill ${FLAGS[$name]} --out "$ROOT/$name" --resume >> "$ROOT/$name.log" 2>&1

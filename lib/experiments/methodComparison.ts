@@ -59,7 +59,6 @@ const TEACHER = 'mnist';
 const teacherDir = () => join(repoRoot(), 'data', 'teacher-mnist');
 const studentDir = (name: string) => join(repoRoot(), 'data', 'students', name);
 const baselineDir = (name: string) => join(repoRoot(), 'data', 'baselines', name);
-export const GITS_SCHEDULE = 'gits-ipndm-nfe5.json';
 
 /** What the shipped baselines are and the command that makes them (scripts/ship-baselines.sh NAME). */
 export const SHIPPED_BASELINES = [
@@ -68,6 +67,10 @@ export const SHIPPED_BASELINES = [
   'gits-ipndm-nfe5',
   'pd-nfe2',
   'cd',
+  'amed-ipndm-nfe4',
+  'gits-ipndm-nfe4',
+  'sfd-gits-nfe2',
+  'sfd-gits-nfe3',
 ] as const;
 
 interface CardLike {
@@ -167,6 +170,25 @@ export interface SfdReference {
   sameWeights: boolean;
 }
 
+/** iPNDM on a shipped GITS schedule: its cost is the search's warm-up; N = 5000 numbers from the teacher's card. */
+function gitsRow(path: string, teacherCard: CardLike, paper: PaperPoint): ComparedMethod {
+  const file = readScheduleFile(path);
+  const sigmas = JSON.stringify(file.sigmas);
+  return {
+    method: 'GITS (iPNDM)',
+    family: 'solver',
+    nfe: file.settings.nfe,
+    sampler: { kind: 'solver', solver: 'ipndm', nfe: file.settings.nfe, afs: false, scheduleFile: path },
+    trainSeconds: Number(file.warmupSeconds ?? 0),
+    curve: [],
+    shipped: recorded(teacherCard, (e) => {
+      const s = e.schedule as { method?: string; sigmas?: number[] } | undefined;
+      return e.solver === 'ipndm' && s?.method === 'gits' && JSON.stringify(s.sigmas) === sigmas;
+    }),
+    paper,
+  };
+}
+
 export interface ComparisonListing {
   methods: ComparedMethod[];
   /** Baselines not shipped yet, each with the command that makes it. */
@@ -176,8 +198,8 @@ export interface ComparisonListing {
 
 /**
  * Every method the comparison has, from the shipped files only (no sampling): the teacher's solvers at NFE 5
- * (and DDIM at 10, the paper's row), GITS and AMED-Plugin on iPNDM at NFE 5, PD at 2, CD at 1 and 2, SFD at 2–5,
- * SFD-v and two-stage SFD at 1.
+ * (and DDIM at 10, the paper's row, and iPNDM at 4), GITS and AMED-Plugin on iPNDM at NFE 5 and 4, PD at 2, CD at
+ * 1 and 2, SFD at 2–5 (and at 2–3 on a GITS grid), SFD-v and two-stage SFD at 1.
  */
 export function comparedMethods(): ComparisonListing {
   const t = readModelCard(teacherDir());
@@ -189,6 +211,7 @@ export function comparedMethods(): ComparisonListing {
     solverRow('DEIS', 'deis', 5, false, { fid: 14.4, hours: 0, source: 'Fig. 1, read off the plot' }, t),
     solverRow('iPNDM', 'ipndm', 5, false, { fid: 13.6, hours: 0, source: 'Fig. 1, read off the plot' }, t),
     solverRow('iPNDM + AFS', 'ipndm', 5, true, null, t),
+    solverRow('iPNDM', 'ipndm', 4, false, null, t),
   ];
   const missing: ComparisonListing['missing'] = [];
   const refPath = baselineDir('sfd-nfe2-reference.json');
@@ -202,30 +225,22 @@ export function comparedMethods(): ComparisonListing {
     missing.push({ name, command: `scripts/ship-baselines.sh ${name}` });
     return false;
   };
-  const gits = baselineDir(GITS_SCHEDULE);
-  if (need('gits-ipndm-nfe5', gits)) {
-    const file = readScheduleFile(gits);
-    const sigmas = JSON.stringify(file.sigmas);
-    methods.push({
-      method: 'GITS (iPNDM)',
-      family: 'solver',
-      nfe: file.settings.nfe,
-      sampler: { kind: 'solver', solver: 'ipndm', nfe: file.settings.nfe, afs: false, scheduleFile: gits },
-      trainSeconds: Number(file.warmupSeconds ?? 0),
-      curve: [],
-      shipped: recorded(t, (e) => {
-        const s = e.schedule as { method?: string; sigmas?: number[] } | undefined;
-        return e.solver === 'ipndm' && s?.method === 'gits' && JSON.stringify(s.sigmas) === sigmas;
-      }),
-      paper: { fid: 8.38, hours: 0.01, source: 'Table 2: < 0.01 h' },
-    });
+  // GITS and AMED-Plugin at NFE 5 (Table 2) and 4 (Fig. 1; AMED without AFS, which an even NFE needs)
+  const gitsPaper: Record<number, PaperPoint> = {
+    5: { fid: 8.38, hours: 0.01, source: 'Table 2: < 0.01 h' },
+    4: { fid: 10.1, hours: 0.01, source: 'Fig. 1, read off the plot' },
+  };
+  const amedPaper: Record<number, PaperPoint> = {
+    5: { fid: 6.61, hours: 0.08 },
+    4: { fid: 10.5, hours: 0.08, source: 'Fig. 1, read off the plot' },
+  };
+  for (const nfe of [5, 4]) {
+    const gits = baselineDir(`gits-ipndm-nfe${nfe}.json`);
+    if (need(`gits-ipndm-nfe${nfe}`, gits)) methods.push(gitsRow(gits, t, gitsPaper[nfe]));
+    const amed = baselineDir(`amed-ipndm-nfe${nfe}`);
+    if (need(`amed-ipndm-nfe${nfe}`, join(amed, 'model.json')))
+      methods.push({ ...modelRow('AMED-Plugin (iPNDM)', amed, nfe, amedPaper[nfe]), family: 'solver' });
   }
-  const amed = baselineDir('amed-ipndm-nfe5');
-  if (need('amed-ipndm-nfe5', join(amed, 'model.json')))
-    methods.push({
-      ...modelRow('AMED-Plugin (iPNDM)', amed, 5, { fid: 6.61, hours: 0.08 }),
-      family: 'solver',
-    });
   const pd = baselineDir('pd-nfe2');
   if (need('pd-nfe2', join(pd, 'model.json')))
     methods.push(modelRow('PD', pd, 2, { fid: 4.51, hours: 171 }, { curveAllNfes: true }));
@@ -244,6 +259,11 @@ export function comparedMethods(): ComparisonListing {
   };
   for (const nfe of [2, 3, 4, 5])
     methods.push(modelRow('SFD', studentDir(`sfd-nfe${nfe}`), nfe, sfdPaper[nfe]));
+  for (const nfe of [2, 3]) {
+    const dir = baselineDir(`sfd-gits-nfe${nfe}`);
+    if (need(`sfd-gits-nfe${nfe}`, join(dir, 'model.json')))
+      methods.push(modelRow('SFD, GITS grid', dir, nfe, null));
+  }
   const vPaper: Record<number, number> = { 2: 4.28, 3: 3.5, 4: 3.18, 5: 2.95 };
   for (const nfe of [2, 3, 4, 5])
     methods.push(
@@ -474,8 +494,11 @@ export interface ComparisonFindings {
     /** The paper's training hours of this row over SFD-2's (CIFAR-10, Table 2). */
     paperRatio: number | null;
   }[];
-  /** GITS and AMED-Plugin against their base solver at NFE 5 (FID here; lower is better). */
-  solverGains: { method: string; fid: number; base: string; baseFid: number; beats: boolean }[];
+  /**
+   * GITS and AMED-Plugin against their base solver, and SFD on a GITS grid against SFD on ρ = 7, at each NFE
+   * both have (FID here; lower is better).
+   */
+  solverGains: { method: string; nfe: number; fid: number; base: string; baseFid: number; beats: boolean }[];
 }
 
 /** The closing numbers: the paper's "1000×" claim at this scale and the NFE-5 solver gains, from `r` alone. */
@@ -511,21 +534,23 @@ export function comparisonFindings(r: MethodComparison): ComparisonFindings {
   }
   const solverGains: ComparisonFindings['solverGains'] = [];
   const gain = (method: string, base: string) => {
-    const m = r.rows.find((q) => q.method === method);
-    const b = r.rows.find((q) => q.method === base && q.nfe === m?.nfe);
-    if (m && b) {
-      solverGains.push({
-        method,
-        fid: m.metrics.fid,
-        base,
-        baseFid: b.metrics.fid,
-        beats: m.metrics.fid < b.metrics.fid,
-      });
+    for (const m of r.rows.filter((q) => q.method === method)) {
+      const b = r.rows.find((q) => q.method === base && q.nfe === m.nfe);
+      if (b)
+        solverGains.push({
+          method,
+          nfe: m.nfe,
+          fid: m.metrics.fid,
+          base,
+          baseFid: b.metrics.fid,
+          beats: m.metrics.fid < b.metrics.fid,
+        });
     }
   };
   gain('GITS (iPNDM)', 'iPNDM');
   gain('AMED-Plugin (iPNDM)', 'iPNDM + AFS');
   gain('AMED-Plugin (iPNDM)', 'iPNDM');
+  gain('SFD, GITS grid', 'SFD');
   return {
     sfd2: { fid: sfd.metrics.fid, quickFid: quick, minutes: sfd.trainSeconds / 60, sameRunMinutes },
     distillation,
@@ -554,7 +579,7 @@ export function findingsText(f: ComparisonFindings, n: number): string[] {
   }
   for (const g of f.solverGains)
     lines.push(
-      `${g.method} at NFE 5: FID ${g.fid.toFixed(2)} against ${g.base}'s ${g.baseFid.toFixed(2)}: ${g.beats ? 'better, as in the paper' : 'not better, unlike the paper'}.`,
+      `${g.method} at NFE ${g.nfe}: FID ${g.fid.toFixed(2)} against ${g.base}'s ${g.baseFid.toFixed(2)}: ${g.beats ? 'better' : 'not better'}${g.method === 'SFD, GITS grid' ? ' (the paper does not try it)' : g.beats ? ', as in the paper' : ', unlike the paper'}.`,
     );
   return lines;
 }
