@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MnistSplit } from '../data/mnist';
 import { SIGMA_DATA } from '../diffusion/precond';
-import { imageFeatures, readReferenceStats } from '../eval/evaluate';
-import { FEATURE_DIM, type FeatureNet } from '../eval/featureNet';
-import { FeatureStats, frechetDistance } from '../eval/fid';
+import type { FeatureNet } from '../eval/featureNet';
+import { pixelsFid } from '../eval/quickFid';
 import type { UNetCard } from '../models/card';
 import type { UNet } from '../models/unet';
 import { makeRng } from '../util/rng';
@@ -199,9 +198,7 @@ export async function consistencyFid(
   reference: MnistSplit = 'test',
 ): Promise<number> {
   const pixels = await sampleConsistencyImages(sampler, [28, 28, 1], n, nfe, seed);
-  const { features } = await imageFeatures(net, pixels, n);
-  const ref = readReferenceStats(featureNetSha256)[reference];
-  return frechetDistance(new FeatureStats(FEATURE_DIM).add(features).summary(), ref);
+  return pixelsFid(pixels, n, net, featureNetSha256, reference);
 }
 
 /**

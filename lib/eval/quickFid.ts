@@ -20,6 +20,17 @@ export async function quickFid(
   reference: MnistSplit = 'test',
 ): Promise<number> {
   const { pixels } = await sampleImages(denoise, shape, n, seed, sampling);
+  return pixelsFid(pixels, n, net, featureNetSha256, reference);
+}
+
+/** FID alone of n images (NHWC in [−1, 1]) against a MNIST split's reference statistics. */
+export async function pixelsFid(
+  pixels: Float32Array,
+  n: number,
+  net: FeatureNet,
+  featureNetSha256: string,
+  reference: MnistSplit = 'test',
+): Promise<number> {
   const { features } = await imageFeatures(net, pixels, n);
   const ref = readReferenceStats(featureNetSha256)[reference];
   return frechetDistance(new FeatureStats(FEATURE_DIM).add(features).summary(), ref);

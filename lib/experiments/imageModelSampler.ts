@@ -137,7 +137,13 @@ export function openImageModel(nameOrDir: string, request: ImageModelRequest = {
       if (request.nfe !== undefined) cfg = { ...cfg, nfe: request.nfe };
     }
     const student = distilled
-      ? { student: true, method: distilled.method, condition: distilled.sampling.condition }
+      ? {
+          student: true,
+          // an SFD student's records keep the fields they had before other methods shipped (a re-evaluation
+          // replaces its old record instead of adding a second one: lib/eval/recordEvaluation.ts)
+          ...(distilled.method === 'sfd' ? {} : { method: distilled.method }),
+          condition: distilled.sampling.condition,
+        }
       : {};
     return {
       ...base,
