@@ -7,6 +7,7 @@
 #   amed-ipndm-nfe5   AMED-Plugin on iPNDM with AFS, NFE 5, every setting at its default (313 iterations of 32)
 #   gits-ipndm-nfe5   GITS schedule for iPNDM at NFE 5 (official defaults: 256 warm-up samples, 61-point
 #                     teacher grid, metric dev, coefficient 1.15): data/baselines/gits-ipndm-nfe5.json
+#   gits-ipndm-nfe5-l2   the same search with the l2 metric (which beats dev on the 2-D mixtures): a variant
 #   amed-ipndm-nfe4, gits-ipndm-nfe4   the same at NFE 4 (the paper's Fig. 1; AMED without AFS, which an even
 #                     NFE needs: AFS hurts iPNDM on this teacher)
 #   sfd-gits-nfe2, sfd-gits-nfe3   SFD on a GITS grid searched for its Euler student (with AFS, t 0.006…80),
@@ -38,7 +39,7 @@ declare -A FLAGS=(
 )
 declare -A NFES=([amed-ipndm-nfe5]=5 [amed-ipndm-nfe4]=4 [pd-nfe2]=2 [cd]="1 2" [sfd-gits-nfe2]=2 [sfd-gits-nfe3]=3)
 ORDER=(sfd-nfe2-reference amed-ipndm-nfe5 gits-ipndm-nfe5 solvers pd-nfe2 cd amed-ipndm-nfe4 gits-ipndm-nfe4
-  sfd-gits-nfe2 sfd-gits-nfe3)
+  gits-ipndm-nfe5-l2 sfd-gits-nfe2 sfd-gits-nfe3)
 [ $# -gt 0 ] && ORDER=("$@")
 ev() { node bin/sfd.js eval --n "$N" --seed 0 --record "$@" > /dev/null; }
 
@@ -66,13 +67,15 @@ for name in "${ORDER[@]}"; do
       ;;
     gits-ipndm-nfe*)
       nfe=${name#gits-ipndm-nfe}
+      metric=dev
+      case "$nfe" in *-l2) nfe=${nfe%-l2}; metric=l2 ;; esac
       if [ -z "${SKIP_TRAIN:-}" ]; then
-        echo "searching the GITS schedule for iPNDM at NFE $nfe" >&2
+        echo "searching the GITS schedule for iPNDM at NFE $nfe (metric $metric)" >&2
         rm -f "$ROOT/$name.json"
-        node bin/sfd.js gits --teacher mnist --solver ipndm --nfe "$nfe" --out "$ROOT/$name.json" > "$ROOT/$name.log" 2>&1
+        node bin/sfd.js gits --teacher mnist --solver ipndm --nfe "$nfe" --metric "$metric" --out "$ROOT/$name.json" > "$ROOT/$name.log" 2>&1
         cp "$ROOT/$name.json" "$DATA/$name.json"
       fi
-      echo "evaluating iPNDM on the GITS schedule at NFE $nfe (N = $N)" >&2
+      echo "evaluating iPNDM on the GITS schedule $name (N = $N)" >&2
       ev --teacher mnist --solver ipndm --nfe "$nfe" --schedule "$DATA/$name.json"
       ;;
     sfd-gits-nfe*)
@@ -101,7 +104,7 @@ for name in "${ORDER[@]}"; do
       ev --teacher mnist --solver ipndm --nfe 5 --afs
       ;;
     *)
-      [ -n "${FLAGS[$name]+x}" ] || { echo "unknown baseline $name (one of: sfd-nfe2-reference ${!FLAGS[*]} gits-ipndm-nfe4|5 solvers sfd-gits-nfe2|3)" >&2; exit 2; }
+      [ -n "${FLAGS[$name]+x}" ] || { echo "unknown baseline $name (one of: sfd-nfe2-reference ${!FLAGS[*]} gits-ipndm-nfe4|5|5-l2 solvers sfd-gits-nfe2|3)" >&2; exit 2; }
       if [ -n "${RESUME:-}" ] && [ -d "$ROOT/$name/checkpoint" ]; then
         echo "resuming $name: ${FLAGS[$name]}" >&2
         node bin/sfd.js distill ${FLAGS[$name]} --out "$ROOT/$name" --resume >> "$ROOT/$name.log" 2>&1
