@@ -15,10 +15,10 @@
 #   solvers           UniPC, DEIS and iPNDM+AFS at NFE 5 (the rest of the paper's NFE-5 solvers are already in
 #                     the teacher's card: scripts/evaluate-teacher.sh)
 #   pd-nfe2           Progressive Distillation 64 → 2 Euler steps, 5 rounds of 4800 iterations of 16
-#   cd                Consistency Distillation, 11000 iterations of 16, 2-step σ by search at the end
+#   cd                Consistency Distillation, 9500 iterations of 16, 2-step σ by search at the end
 # PD and CD each get at most 10× the training time of the shipped SFD NFE-2 student (368 s → 61 min): 24000 and
-# 11000 iterations at the 7.2 and 3.3 iterations/s of 100-iteration runs on a quiet machine (2026-12-06), which
-# leaves them about 8 % to spare. Each training run keeps a quick FID curve (N = 500,
+# 9500 iterations. PD's count came from 100-iteration runs (7.2 iterations/s) and ran at 6.5 over the whole run
+# (61.8 min, 1.4 % over); CD's from the first 370 iterations of its own run (2.7–2.9 iterations/s), leaving ~5 %. Each training run keeps a quick FID curve (N = 500,
 # seed 0, against CPU time) and is then evaluated at N = 5000 (seed 0, FID + PRDC + confidence against MNIST
 # test), recorded in its card, and shipped to data/baselines/<name>/ with its final weights only (no
 # optimiser state). The solvers' and GITS's evaluations are recorded in the teacher's card.
@@ -35,7 +35,7 @@ declare -A FLAGS=(
   [amed-ipndm-nfe5]="--method amed --nfe 5"
   [amed-ipndm-nfe4]="--method amed --nfe 4 --no-afs"
   [pd-nfe2]="--method pd --start-steps 64 --final-steps 2 --iterations-per-round 4800 --eval-every 800 --eval-n 500"
-  [cd]="--method cd --iterations 11000 --eval-every 1000 --eval-n 500 --tau-search"
+  [cd]="--method cd --iterations 9500 --eval-every 950 --eval-n 500 --tau-search"
 )
 declare -A NFES=([amed-ipndm-nfe5]=5 [amed-ipndm-nfe4]=4 [pd-nfe2]=2 [cd]="1 2" [sfd-gits-nfe2]=2 [sfd-gits-nfe3]=3)
 ORDER=(sfd-nfe2-reference amed-ipndm-nfe5 gits-ipndm-nfe5 solvers pd-nfe2 cd amed-ipndm-nfe4 gits-ipndm-nfe4
