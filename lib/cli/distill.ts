@@ -137,15 +137,19 @@ function studentScheduleFile(v: Values, cfg: SfdConfig, teacher: string) {
   if (cfg.nfes.length > 1)
     throw new RangeError('--schedule is one grid for one NFE: give --nfe, not --variable');
   refuseScheduleFlags(v);
-  const file = readScheduleFile(path);
+  const file = readScheduleFile(path); // a bad file fails before the teacher loads
   const t = loadImageTeacher(teacher, { unchecked: v.unchecked });
   t.unet.dispose();
-  return scheduleForSampling(path, file, {
-    teacherSha256: t.sha256,
-    solver: 'euler',
-    nfe: cfg.nfes[0],
-    afs: cfg.afs,
-  });
+  return scheduleForSampling(
+    path,
+    {
+      teacherSha256: t.sha256,
+      solver: 'euler',
+      nfe: cfg.nfes[0],
+      afs: cfg.afs,
+    },
+    file,
+  );
 }
 
 /** The distillation methods `sfd distill --method M` runs (SFD by default), each with its own options. */

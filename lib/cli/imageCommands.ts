@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadMnist, type MnistSplit } from '../data/mnist';
 import { edmImageSchedule, type ImageSampling } from '../diffusion/sampleImages';
-import { readScheduleFile, refuseScheduleFlags, scheduleForSampling } from '../diffusion/scheduleFile';
+import { refuseScheduleFlags, scheduleForSampling } from '../diffusion/scheduleFile';
 import { denoisingReport } from '../eval/denoisingReport';
 import { evaluateImages, mnistPixels, realSubset, writeReferenceStats } from '../eval/evaluate';
 import { loadFeatureNet } from '../eval/featureNetFiles';
@@ -74,7 +74,7 @@ function openFromFlags(name: string, v: SamplingArgs, unchecked?: boolean): Imag
       if (v.schedule !== undefined) refuseScheduleFlags(v);
       const cfg = samplingFrom(v, { solver: 'heun', nfe: 36 });
       if (v.schedule !== undefined)
-        cfg.schedule = scheduleForSampling(v.schedule, readScheduleFile(v.schedule), {
+        cfg.schedule = scheduleForSampling(v.schedule, {
           ...cfg,
           teacherSha256: sha256,
         });

@@ -68,12 +68,13 @@ export function readScheduleFile(path: string): ScheduleFile {
 
 /**
  * The explicit schedule of a file for one sampling run, refused (one line, both values) when its teacher
- * hash is not the sampled teacher's or its step count is not the solver's at that NFE.
+ * hash is not the sampled teacher's or its step count is not the solver's at that NFE. The file is read
+ * from `path` unless the caller has read it already.
  */
 export function scheduleForSampling(
   path: string,
-  f: ScheduleFile,
   run: { teacherSha256: string; solver: string; nfe: number; afs: boolean },
+  f: ScheduleFile = readScheduleFile(path),
 ): ExplicitSchedule {
   if (f.settings.teacherSha256 !== run.teacherSha256)
     throw new RangeError(

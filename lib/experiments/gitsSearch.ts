@@ -180,6 +180,6 @@ export function toyScheduleFile(
 ): { schedule: ExplicitSchedule; rho: number; tMin: number; tMax: number } | undefined {
   if (!TOY_MIXTURES[cfg.teacher]) return undefined;
   const f = readScheduleFile(path);
-  const schedule = scheduleForSampling(path, f, { ...cfg, teacherSha256: toyTeacherSha256(cfg.teacher) });
+  const schedule = scheduleForSampling(path, { ...cfg, teacherSha256: toyTeacherSha256(cfg.teacher) }, f);
   return { schedule, rho: f.settings.teacherGrid.rho, tMin: schedule.tMin, tMax: schedule.tMax };
 }

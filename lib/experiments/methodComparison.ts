@@ -315,7 +315,7 @@ function solverSampling(s: Extract<MethodSampler, { kind: 'solver' }>, teacherSh
     schedule: edmImageSchedule,
   };
   if (s.scheduleFile)
-    cfg.schedule = scheduleForSampling(s.scheduleFile, readScheduleFile(s.scheduleFile), {
+    cfg.schedule = scheduleForSampling(s.scheduleFile, {
       ...cfg,
       teacherSha256,
     });
@@ -601,6 +601,10 @@ function trainingOf(card: CardLike): { iterations: number | null; batch: number 
   return { iterations: num(card.iterations) ?? num(c.iterations), batch: num(c.batch) };
 }
 
+/** The file a method's training or search made (a model dir or a schedule file; '' for a plain solver). */
+const sourceOf = (m: ComparedMethod) =>
+  m.sampler.kind === 'model' ? m.sampler.dir : (m.sampler.scheduleFile ?? '');
+
 /** What each method's time bought: iterations and images (or warm-up trajectories), CPU minutes, the paper's hours. */
 export function trainingBudgets(l: ComparisonListing): Record<string, string | number>[] {
   const seen = new Set<string>();
@@ -608,7 +612,7 @@ export function trainingBudgets(l: ComparisonListing): Record<string, string | n
   for (const m of l.methods) {
     if (m.trainSeconds === 0) continue;
     const s = m.sampler;
-    const source = s.kind === 'model' ? s.dir : (s.scheduleFile ?? '');
+    const source = sourceOf(m);
     if (seen.has(source)) continue;
     seen.add(source);
     let work = '–';
@@ -620,13 +624,7 @@ export function trainingBudgets(l: ComparisonListing): Record<string, string | n
       const f = readScheduleFile(s.scheduleFile);
       work = `${f.settings.warmup.n} warm-up trajectories (${f.warmupTeacherCalls} teacher calls)`;
     }
-    const nfes = l.methods
-      .filter(
-        (q) =>
-          q.sampler.kind === s.kind &&
-          source === (q.sampler.kind === 'model' ? q.sampler.dir : (q.sampler.scheduleFile ?? '')),
-      )
-      .map((q) => q.nfe);
+    const nfes = l.methods.filter((q) => sourceOf(q) === source).map((q) => q.nfe);
     rows.push({
       method: m.method,
       NFE: nfes.join(', '),

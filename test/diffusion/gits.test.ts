@@ -238,20 +238,20 @@ describe('GITS', () => {
     const back = readScheduleFile(file);
     assert.deepEqual(back, f);
     const run = { teacherSha256: toyTeacherSha256('gmm2d'), solver: 'ipndm', nfe: 4, afs: false };
-    const s = scheduleForSampling(file, back, run);
+    const s = scheduleForSampling(file, run, back);
     assert.deepEqual(s, { kind: 'explicit', method: 'gits', sigmas: f.sigmas, tMin, tMax });
     // any solver with as many steps samples on it
     const r = sampleToy({ ...sampleDefaults, solver: 'ipndm', nfe: 4, n: 8, schedule: s });
     assert.deepEqual(r.ts, f.sigmas);
     assert.throws(
-      () => scheduleForSampling(file, back, { ...run, teacherSha256: toyTeacherSha256('grid') }),
+      () => scheduleForSampling(file, { ...run, teacherSha256: toyTeacherSha256('grid') }, back),
       (e: Error) =>
         e.message.includes(f.settings.teacherSha256) &&
         e.message.includes(toyTeacherSha256('grid')) &&
         !e.message.includes('\n'),
     );
-    assert.throws(() => scheduleForSampling(file, back, { ...run, nfe: 5 }), /has 4 steps .*takes 5/);
-    assert.throws(() => scheduleForSampling(file, back, { ...run, solver: 'heun' }), /heun at NFE 4 takes 2/);
+    assert.throws(() => scheduleForSampling(file, { ...run, nfe: 5 }, back), /has 4 steps .*takes 5/);
+    assert.throws(() => scheduleForSampling(file, { ...run, solver: 'heun' }, back), /heun at NFE 4 takes 2/);
     assert.throws(() => timeGrid(6, s), /has 5 σ values \(4 steps\), the sampler needs 6/);
     assert.throws(() => explicitSchedule([80, 1, 1, 0.002], 'gits'), /strictly decreasing/);
     writeScheduleFile(join(dir, 'bad.json'), { ...f, format: 'other' } as unknown as typeof f);
