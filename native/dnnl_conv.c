@@ -8,6 +8,20 @@
 
 #include "conv_geom.h"
 
+// Reordered filters kept per entry, by the caller's id for the filter's contents (a tensor's data never
+// changes while it lives, and ids are never reused): a teacher's frozen filters, used by every one of its
+// calls in an iteration, are reordered once. Several filters share a geometry (the UNet's blocks, teacher
+// and student), so each entry keeps a few, least recently used out first. A filter is kept only when its
+// id comes back (a student's filters change with every update and would only push the teacher's out).
+#define WSLOTS 8
+#define SEEN 8
+typedef struct {
+  double id;  // 0: empty
+  long used;  // when it last served a call
+  dnnl_memory_t mem;
+  void* buf;
+} WSlot;
+
 typedef struct {
   ConvGeom g;
   int kind;
@@ -16,6 +30,12 @@ typedef struct {
   dnnl_memory_t act0, act1, wUser, wPrim;  // kinds 0, 3: act0 = x, act1 = y; 1: dy, dx; 2: x, dy
   dnnl_memory_t bias;                      // kind 3 (forward with a per-channel bias) only
   void* wBuf;                              // the reordered filters (NULL without a reorder)
+  const dnnl_memory_desc_t* wPrimMd;       // their layout (owned by the primitive's descriptor copy below)
+  dnnl_memory_desc_t wPrimMdCopy;
+  WSlot slots[WSLOTS];                     // kinds 0, 1, 3: reordered filters by id
+  double seen[SEEN];                       // ids reordered once, not kept (yet)
+  int nextSeen;
+  long clock;                              // calls served, for least recently used
 } Entry;
 
 #define CACHE 96
@@ -33,6 +53,10 @@ static void release(Entry* e) {
   for (int i = 0; i < 5; i++)
     if (ms[i]) dnnl_memory_destroy(ms[i]);
   free(e->wBuf);
+  for (int i = 0; i < WSLOTS; i++) {
+    if (e->slots[i].mem) dnnl_memory_destroy(e->slots[i].mem);
+    free(e->slots[i].buf);
+  }
   memset(e, 0, sizeof(*e));
 }
 
@@ -95,6 +119,8 @@ static int build(Entry* e, const ConvGeom* g, int kind) {
     goto done;
   if (!dnnl_memory_desc_equal(wPrimMd, &wUserMd)) {
     dnnl_primitive_desc_t rpd = NULL;
+    e->wPrimMdCopy = *wPrimMd;
+    e->wPrimMd = &e->wPrimMdCopy;
     e->wBuf = malloc(dnnl_memory_desc_get_size(wPrimMd));
     if (!e->wBuf || dnnl_memory_create(&e->wPrim, wPrimMd, engine, e->wBuf)) goto done;
     int bad = kind == 2 ? dnnl_reorder_primitive_desc_create(&rpd, wPrimMd, engine, &wUserMd, engine, NULL)
@@ -135,7 +161,52 @@ static int exec(dnnl_primitive_t p, int n, const dnnl_exec_arg_t* args) {
   return dnnl_primitive_execute(p, stream, n, args) == dnnl_success;
 }
 
-int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, const float* bias, float* O) {
+// The filters in the primitive's layout for kinds 0 and 1: from a slot when this id was kept, else
+// reordered now: into a slot (the least recently used) when the id was seen before, else into the entry's
+// own buffer. NULL when a oneDNN call failed.
+static dnnl_memory_t reordered_filters(Entry* e, double id) {
+  if (!e->reorder) return e->wUser;
+  e->clock++;
+  WSlot* s = NULL;
+  if (id > 0) {
+    for (int i = 0; i < WSLOTS; i++)
+      if (e->slots[i].id == id) {
+        e->slots[i].used = e->clock;
+        return e->slots[i].mem;
+      }
+    int again = 0;
+    for (int i = 0; i < SEEN; i++) again |= e->seen[i] == id;
+    if (!again) {
+      e->seen[e->nextSeen] = id;
+      e->nextSeen = (e->nextSeen + 1) % SEEN;
+    } else {
+      s = &e->slots[0];
+      for (int i = 1; i < WSLOTS; i++)
+        if (e->slots[i].used < s->used) s = &e->slots[i];
+      if (!s->mem) {
+        s->buf = malloc(dnnl_memory_desc_get_size(e->wPrimMd));
+        if (!s->buf || dnnl_memory_create(&s->mem, e->wPrimMd, engine, s->buf)) {
+          free(s->buf);
+          s->buf = NULL;
+          s->mem = NULL;
+          s = NULL;  // no room: the entry's own buffer
+        }
+      }
+      if (s) s->id = 0;  // valid only once the reorder below has run
+    }
+  }
+  dnnl_memory_t to = s ? s->mem : e->wPrim;
+  dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, e->wUser}, {DNNL_ARG_TO, to}};
+  if (!exec(e->reorder, 2, r)) return NULL;
+  if (s) {
+    s->id = id;
+    s->used = e->clock;
+  }
+  return to;
+}
+
+int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, const float* bias, float* O,
+              double filterId) {
   if (broken) return 0;
   if (!engine) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) || dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) {
@@ -155,10 +226,7 @@ int dnnl_conv(const ConvGeom* g, int kind, const float* P, const float* Q, const
       dnnl_memory_set_data_handle(e->wUser, wUser) || (bias && dnnl_memory_set_data_handle(e->bias, (void*)bias)))
     return 0;
   dnnl_memory_t w = e->reorder ? e->wPrim : e->wUser;
-  if (kind != 2 && e->reorder) {
-    dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, e->wUser}, {DNNL_ARG_TO, e->wPrim}};
-    if (!exec(e->reorder, 2, r)) return 0;
-  }
+  if (kind != 2 && !(w = reordered_filters(e, filterId))) return 0;
   int ok;
   if (kind == 0) {
     dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, e->act0}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, e->act1}};

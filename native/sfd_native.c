@@ -8,6 +8,7 @@
 #endif
 #include <node_api.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,19 @@ static int get_f32(napi_env env, napi_value v, float** data, size_t* len) {
   return 1;
 }
 
+static int get_i32s(napi_env env, napi_value v, int32_t** data, size_t* len) {
+  napi_typedarray_type type;
+  void* ptr;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "sfd_native: expected an Int32Array");
+    return 0;
+  }
+  *data = (int32_t*)ptr;
+  return 1;
+}
+
 static int get_i32(napi_env env, napi_value v, int* out) {
   if (napi_get_value_int32(env, v, out) != napi_ok) {
     napi_throw_type_error(env, NULL, "sfd_native: expected an integer");
@@ -48,6 +62,77 @@ static int get_f64(napi_env env, napi_value v, double* out) {
     return 0;
   }
   return 1;
+}
+
+// One thread pool for everything: OpenBLAS's own pthreads, waking and spinning beside OpenMP's (oneDNN and
+// the element-wise kernels), cost a fifth of the SFD iteration (measured: 496 → 414 ms with the BLAS on one
+// thread). So the BLAS runs single-threaded (set in init) and gemm() splits a product over OpenMP's threads:
+// by blocks of rows or columns of C, or, for a product too narrow for that (a filter gradient: small M and N,
+// long K), by blocks of K summed afterwards.
+#if defined(_OPENMP) && !defined(SFD_ACCELERATE)
+#include <omp.h>
+#define ONE_POOL 1
+#endif
+// Products below this many FLOPs run on the calling thread (a parallel region costs a few µs to open).
+#define GEMM_PAR_MIN_FLOPS (1 << 20)
+
+#define SGEMM(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)                                                    \
+  cblas_sgemm(CblasRowMajor, (ta) ? CblasTrans : CblasNoTrans, (tb) ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, \
+              lda, B, ldb, beta, C, ldc)
+
+// [lo, hi) of thread t of n over len items, in blocks of whole units.
+static void share(int t, int n, int len, int unit, int* lo, int* hi) {
+  int per = ((len + n - 1) / n + unit - 1) / unit * unit;
+  *lo = t * per < len ? t * per : len;
+  *hi = *lo + per < len ? *lo + per : len;
+}
+
+static void gemm(int ta, int tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+                 float beta, float* C, int ldc) {
+#ifdef ONE_POOL
+  int nt = omp_get_max_threads();
+  if (nt > 1 && 2.0 * M * N * K >= GEMM_PAR_MIN_FLOPS && !omp_in_parallel()) {
+    if (M >= 8 * nt || N >= 32 * nt) {
+      int byRows = M >= 8 * nt && (M >= N || N < 32 * nt);
+#pragma omp parallel num_threads(nt)
+      {
+        int lo, hi;
+        share(omp_get_thread_num(), omp_get_num_threads(), byRows ? M : N, byRows ? 4 : 16, &lo, &hi);
+        if (lo < hi && byRows)
+          SGEMM(ta, tb, hi - lo, N, K, alpha, ta ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta,
+                C + (size_t)lo * ldc, ldc);
+        else if (lo < hi)
+          SGEMM(ta, tb, M, hi - lo, K, alpha, A, lda, tb ? B + (size_t)lo * ldb : B + lo, ldb, beta, C + lo, ldc);
+      }
+      return;
+    }
+    // K-split: thread 0 writes C (with beta), the others dense partials that are added to it after; at
+    // least 64 of K per thread
+    int nk = K / 64 < nt ? K / 64 : nt;
+    float* part = nk > 1 ? (float*)malloc(sizeof(float) * (size_t)(nk - 1) * M * N) : NULL;
+    if (part) {
+#pragma omp parallel num_threads(nk)
+      {
+        int t = omp_get_thread_num(), lo, hi;
+        share(t, omp_get_num_threads(), K, 16, &lo, &hi);
+        float* Ct = t ? part + (size_t)(t - 1) * M * N : C;
+        if (lo < hi)  // (thread 0 always has a block: K ≥ 64 per thread)
+          SGEMM(ta, tb, M, N, hi - lo, alpha, ta ? A + (size_t)lo * lda : A + lo, lda, tb ? B + lo : B + (size_t)lo * ldb,
+                ldb, t ? 0.f : beta, Ct, t ? N : ldc);
+        else
+          memset(Ct, 0, sizeof(float) * M * N);
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int i = 0; i < M; i++)
+          for (int p = 0; p < omp_get_num_threads() - 1; p++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] += part[((size_t)p * M + i) * N + j];
+      }
+      free(part);
+      return;
+    }
+  }
+#endif
+  SGEMM(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): C = alpha·op(A)·op(B) + beta·C, row-major.
@@ -79,8 +164,45 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "sgemm: sizes do not fit the buffers");
     return NULL;
   }
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, (float)alpha, A,
-              lda, B, ldb, (float)beta, C, ldc);
+  gemm(ta, tb, M, N, K, (float)alpha, A, lda, B, ldb, (float)beta, C, ldc);
+  return NULL;
+}
+
+// sgemmBatch(transA, transB, M, N, K, batch, A, strideA, B, strideB, C): C_i = op(A_i)·op(B_i) for i < batch,
+// A_i = A + i·strideA (a stride of 0 broadcasts one matrix over the batch), C dense [batch, M, N]. One call
+// for attention's many small products, split over the batch.
+static napi_value sgemm_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value a[11];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int ta, tb, M, N, K, batch, sA, sB;
+  float *A, *B, *C;
+  size_t la, lb, lc;
+  if (argc != 11 || !get_i32(env, a[0], &ta) || !get_i32(env, a[1], &tb) || !get_i32(env, a[2], &M) ||
+      !get_i32(env, a[3], &N) || !get_i32(env, a[4], &K) || !get_i32(env, a[5], &batch) || !get_f32(env, a[6], &A, &la) ||
+      !get_i32(env, a[7], &sA) || !get_f32(env, a[8], &B, &lb) || !get_i32(env, a[9], &sB) ||
+      !get_f32(env, a[10], &C, &lc)) {
+    if (argc != 11) napi_throw_type_error(env, NULL, "sgemmBatch: expected 11 arguments");
+    return NULL;
+  }
+  if (M <= 0 || N <= 0 || K <= 0 || batch <= 0 || sA < 0 || sB < 0 ||
+      la < (size_t)(batch - 1) * sA + (size_t)M * K || lb < (size_t)(batch - 1) * sB + (size_t)K * N ||
+      lc < (size_t)batch * M * N) {
+    napi_throw_range_error(env, NULL, "sgemmBatch: sizes do not fit the buffers");
+    return NULL;
+  }
+  int lda = ta ? M : K, ldb = tb ? K : N;
+#ifdef ONE_POOL
+  // one entry per thread when there are enough of them; else each product splits itself (gemm)
+  if (batch >= omp_get_max_threads() && 2.0 * M * N * K * batch >= GEMM_PAR_MIN_FLOPS) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < batch; i++)
+      SGEMM(ta, tb, M, N, K, 1.f, A + (size_t)i * sA, lda, B + (size_t)i * sB, ldb, 0.f, C + (size_t)i * M * N, N);
+    return NULL;
+  }
+#endif
+  for (int i = 0; i < batch; i++)
+    gemm(ta, tb, M, N, K, 1.f, A + (size_t)i * sA, lda, B + (size_t)i * sB, ldb, 0.f, C + (size_t)i * M * N, N);
   return NULL;
 }
 
@@ -223,11 +345,11 @@ static int conv_stride1_chunk(const ConvGeom* g, int kind, const float* P, const
     const float* Wk = Q + (size_t)kh * KW * F;  // filter row kh: [fW·C, F], contiguous in [fH, fW, C, F]
     size_t off = (size_t)kh * rowStep * KW;
     if (kind == 0)  // y (+)= xw_shift · W_kh; the first filter row initialises every row of y that is read
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, F, KW, 1.f, xw + off, KW, Wk, F, kh ? 1.f : 0.f, yp, F);
+      gemm(0, 0, M, F, KW, 1.f, xw + off, KW, Wk, F, kh ? 1.f : 0.f, yp, F);
     else if (kind == 1)  // dxw_shift += dy · W_khᵀ
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, KW, F, 1.f, yp, F, Wk, F, 1.f, xw + off, KW);
+      gemm(0, 1, M, KW, F, 1.f, yp, F, Wk, F, 1.f, xw + off, KW);
     else  // dW_kh (+)= xw_shiftᵀ · dy
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, KW, F, M, 1.f, xw + off, KW, yp, F, dwBeta,
+      gemm(1, 0, KW, F, M, 1.f, xw + off, KW, yp, F, dwBeta,
                   O + (size_t)kh * KW * F, F);
   }
   if (kind == 0) {
@@ -297,11 +419,11 @@ static void add_bias_rows(float* y, size_t rows, int C, const float* bias);
 // 2 = dW (P=x, Q=dy, OUT=dW). Shapes: x [B,inH,inW,inC], filter [fH,fW,inC,outC], y/dy [B,outH,outW,outC].
 // BIAS ([outC], forward only) is added to y: by oneDNN inside the convolution, else in one pass after it.
 static napi_value conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 20;
-  napi_value a[20];
+  size_t argc = 21;
+  napi_value a[21];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc != 19 && argc != 20) {
-    napi_throw_error(env, NULL, "conv2d: expected 19 or 20 arguments");
+  if (argc < 19 || argc > 21) {
+    napi_throw_error(env, NULL, "conv2d: expected 19 to 21 arguments");
     return NULL;
   }
   ConvGeom g;
@@ -329,7 +451,9 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     return NULL;
   }
   float* bias = NULL;
-  if (argc == 20) {
+  double filterId = 0;  // > 0: names the filters' contents (kinds 0, 1), so oneDNN's reordered copy is reused
+  if (argc == 21 && !get_f64(env, a[20], &filterId)) return NULL;
+  if (argc >= 20) {
     napi_valuetype t;
     CHECK(env, napi_typeof(env, a[19], &t));
     size_t lb;
@@ -340,7 +464,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     }
   }
 #ifdef SFD_DNNL
-  if (conv_engine() == 1 && dnnl_conv(&g, kind, P, Q, bias, O)) return NULL;
+  if (conv_engine() == 1 && dnnl_conv(&g, kind, P, Q, bias, O, kind == 2 ? 0 : filterId)) return NULL;
 #endif
   if (!conv_blas(&g, kind, P, Q, O)) {
     napi_throw_error(env, NULL, "conv2d: out of memory");
@@ -369,15 +493,15 @@ static int conv_blas(const ConvGeom* g_, int kind, const float* P, const float* 
     if (kind == 0) {
       const float* c = pointwise ? P + xoff : col;
       if (!pointwise) im2col(&g, P, b0, nb, col);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, g.outC, K, 1.f, c, K, Q, g.outC, 0.f, O + yoff, g.outC);
+      gemm(0, 0, rows, g.outC, K, 1.f, c, K, Q, g.outC, 0.f, O + yoff, g.outC);
     } else if (kind == 1) {
       float* c = pointwise ? O + xoff : col;  // dcol = dy · Wᵀ
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, K, g.outC, 1.f, P + yoff, g.outC, Q, g.outC, 0.f, c, K);
+      gemm(0, 1, rows, K, g.outC, 1.f, P + yoff, g.outC, Q, g.outC, 0.f, c, K);
       if (!pointwise) col2im_add(&g, col, b0, nb, O);
     } else {
       const float* c = pointwise ? P + xoff : col;  // dW += colᵀ · dy
       if (!pointwise) im2col(&g, P, b0, nb, col);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.outC, rows, 1.f, c, K, Q + yoff, g.outC, b0 ? 1.f : 0.f, O,
+      gemm(1, 0, K, g.outC, rows, 1.f, c, K, Q + yoff, g.outC, b0 ? 1.f : 0.f, O,
                   g.outC);
     }
   }
@@ -524,6 +648,59 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// topk(n, k, X, VALS, IDX): per row of n values, the k largest, in descending order, equal values by lower
+// index first (tfjs's order). Kept in a sorted buffer of k: most values fall below its last and cost one
+// comparison (dynamic thresholding asks for the top 0.5 %). IDX is an Int32Array.
+// Returns false (no exception) when a row holds NaN or ±∞, whose order tfjs leaves to its comparator
+// (b − a is NaN for two equal infinities): the cpu kernel then decides.
+static int topk_row(const float* x, int n, int k, float* v, int32_t* ix) {
+  int count = 0;
+  for (int i = 0; i < n; i++) {
+    float xi = x[i];
+    if (!isfinite(xi)) return 0;
+    if (count == k && !(xi > v[k - 1])) continue;  // an equal value with a higher index ranks after
+    int lo = 0, hi = count;                          // first slot holding a smaller value
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (v[mid] >= xi) lo = mid + 1;
+      else hi = mid;
+    }
+    int last = count < k ? count++ : k - 1;
+    memmove(v + lo + 1, v + lo, sizeof(float) * (last - lo));
+    memmove(ix + lo + 1, ix + lo, sizeof(int32_t) * (last - lo));
+    v[lo] = xi;
+    ix[lo] = i;
+  }
+  return 1;
+}
+
+static napi_value topk(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5], res;
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  int n, k;
+  float *X, *V;
+  int32_t* Ix;
+  size_t lx, lv, li;
+  if (argc != 5) {
+    napi_throw_type_error(env, NULL, "topk: expected 5 arguments");
+    return NULL;
+  }
+  if (!get_i32(env, a[0], &n) || !get_i32(env, a[1], &k) || !get_f32(env, a[2], &X, &lx) ||
+      !get_f32(env, a[3], &V, &lv) || !get_i32s(env, a[4], &Ix, &li))
+    return NULL;
+  if (n < 1 || k < 1 || k > n || lx % (size_t)n || lv != lx / n * k || li != lv) {
+    napi_throw_range_error(env, NULL, "topk: sizes do not match");
+    return NULL;
+  }
+  long rows = (long)(lx / n);
+  int ok = 1;
+#pragma omp parallel for if (lx >= PAR_MIN) schedule(static) reduction(& : ok)
+  for (long r = 0; r < rows; r++) ok &= topk_row(X + r * n, n, k, V + r * k, Ix + r * k);
+  CHECK(env, napi_get_boolean(env, ok, &res));
+  return res;
+}
+
 // Nearest-neighbour upsampling by integer factors (kh, kw) of NHWC x [B,H,W,C], and its gradient (the sum of
 // each kh×kw block of dy). upsample(B, H, W, C, kh, kw, grad, IN, OUT): grad 0 maps x → y, 1 maps dy → dx.
 static napi_value upsample(napi_env env, napi_callback_info info) {
@@ -655,6 +832,75 @@ static napi_value silu_grad(napi_env env, napi_callback_info info) {
     return NULL;
   }
   silu_grad_loop(dY, X, dX, l1);
+  return NULL;
+}
+
+// nonFinite(INPUTS): how many elements of the Float32Arrays are NaN or ±∞ (the trainer's check of every
+// gradient before its update: one call instead of a multiply and a sum per weight tensor).
+static napi_value non_finite(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1], res;
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  uint32_t k;
+  if (argc != 1) {
+    napi_throw_type_error(env, NULL, "nonFinite: expected 1 argument");
+    return NULL;
+  }
+  CHECK(env, napi_get_array_length(env, a[0], &k));
+  double count = 0;
+  for (uint32_t i = 0; i < k; i++) {
+    napi_value v;
+    size_t n;
+    float* p;
+    CHECK(env, napi_get_element(env, a[0], i, &v));
+    if (!get_f32(env, v, &p, &n)) return NULL;
+    long c = 0;
+#pragma omp parallel for if (n >= PAR_MIN) reduction(+ : c) schedule(static)
+    for (size_t j = 0; j < n; j++) c += !isfinite(p[j]);
+    count += c;
+  }
+  CHECK(env, napi_create_double(env, count, &res));
+  return res;
+}
+
+// addN(INPUTS, OUT): OUT = 0 + A0 + A1 + … summed left to right in float, as tfjs's cpu kernel does (the
+// same values, −0 included): the gradient of a tensor used k times is the sum of its k parts.
+static napi_value add_n(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  float* O;
+  size_t lo;
+  uint32_t k;
+  if (argc != 2) {
+    napi_throw_type_error(env, NULL, "addN: expected 2 arguments");
+    return NULL;
+  }
+  if (!get_f32(env, a[1], &O, &lo)) return NULL;
+  CHECK(env, napi_get_array_length(env, a[0], &k));
+  const float* ins[64];
+  if (k < 1 || k > 64) {
+    napi_throw_range_error(env, NULL, "addN: 1..64 inputs");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < k; i++) {
+    napi_value v;
+    size_t li;
+    float* p;
+    CHECK(env, napi_get_element(env, a[0], i, &v));
+    if (!get_f32(env, v, &p, &li)) return NULL;
+    if (li != lo) {
+      napi_throw_range_error(env, NULL, "addN: sizes differ");
+      return NULL;
+    }
+    ins[i] = p;
+  }
+#pragma omp parallel for if (lo * k >= PAR_MIN) schedule(static)
+  for (size_t j = 0; j < lo; j++) {
+    float s = 0.f;
+    for (uint32_t i = 0; i < k; i++) s += ins[i][j];
+    O[j] = s;
+  }
   return NULL;
 }
 
@@ -1038,8 +1284,14 @@ static napi_value config(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+#ifdef ONE_POOL
+  // see gemm(); only the pthread build has threads of its own (an OpenMP build runs on OpenMP's, and its
+  // setter would cap OpenMP itself at one thread)
+  if (openblas_get_parallel() == 1) openblas_set_num_threads(1);
+#endif
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"sgemmBatch", NULL, sgemm_batch, NULL, NULL, NULL, napi_default, NULL},
       {"fmaPeak", NULL, fma_peak, NULL, NULL, NULL, napi_default, NULL},
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
@@ -1052,10 +1304,13 @@ static napi_value init(napi_env env, napi_value exports) {
       {"siluGrad", NULL, silu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"concatLast", NULL, concat_last, NULL, NULL, NULL, napi_default, NULL},
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"topk", NULL, topk, NULL, NULL, NULL, napi_default, NULL},
       {"upsample", NULL, upsample, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
       {"ema", NULL, ema, NULL, NULL, NULL, napi_default, NULL},
       {"addScale", NULL, add_scale, NULL, NULL, NULL, napi_default, NULL},
+      {"addN", NULL, add_n, NULL, NULL, NULL, napi_default, NULL},
+      {"nonFinite", NULL, non_finite, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -194,6 +194,22 @@ async function benchInference(cfg: BenchConfig, u: BenchSubject, add: AddRow): P
 }
 
 /**
+ * The trainer's SFD iteration at NFE 2 with AFS on `u` as both teacher and student (the same work as a real
+ * teacher of that architecture): DPM-Solver++(3M) teacher with K = 4 (12 calls), 2 trained student steps.
+ */
+export function sfdBenchContext(u: UNet, adam: Adam, batch: number): SfdContext {
+  const r = u.config.resolution;
+  const Du = edmPrecond(unetRawNet(u));
+  return {
+    cfg: { ...sfdDefaults, nfes: [2], batch },
+    teacher: () => Du,
+    student: { denoise: Du, weights: u.weights },
+    adam,
+    shape: [r, r, u.config.inChannels],
+  };
+}
+
+/**
  * (c) the trainer's own SFD iteration at NFE 2 with AFS: DPM-Solver++(3M) teacher with K = 4 (12 forwards),
  * then the student's two trained Euler steps (forward + backward ≈ 3 forwards each); on the benchmarked UNet
  * at sfdBatch and (unless mnistTeacherSfd is false) on the MNIST teacher's architecture at the trainer's
@@ -209,14 +225,7 @@ async function benchSfdIterations(cfg: BenchConfig, subject: BenchSubject, add: 
     const [r, , c] = [u.config.resolution, u.config.resolution, u.config.inChannels];
     const flops = given ? given.fwdFlops : await countFlops(() => u.net(tf.zeros([1, r, r, c]), 0));
     const studentAdam = given ? given.adam : new Adam(u.weights);
-    const Du = edmPrecond(unetRawNet(u));
-    const ctx: SfdContext = {
-      cfg: { ...sfdDefaults, nfes: [2], batch },
-      teacher: () => Du,
-      student: { denoise: Du, weights: u.weights },
-      adam: studentAdam,
-      shape: [r, r, c],
-    };
+    const ctx = sfdBenchContext(u, studentAdam, batch);
     let it = 0;
     add(
       workload,

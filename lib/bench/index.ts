@@ -1,4 +1,5 @@
 export * from './benchmark';
 export * from './gpuCheck';
 export * from './gpuNumerics';
+export * from './kernelProfile';
 export * from './peerBench';

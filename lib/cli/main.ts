@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { benchDefaults } from '../bench/benchmark';
+import { formatKernelProfile, profileSfdIteration } from '../bench/kernelProfile';
 import { benchReport } from '../bench/report';
 import { edmImageSchedule } from '../diffusion/sampleImages';
 import { refuseScheduleFlags } from '../diffusion/scheduleFile';
@@ -36,7 +37,9 @@ import { TRAIN_TEACHER_HELP, trainTeacherCommand } from './trainTeacher';
 const INFO_HELP = `  sfd info                         backend in use, versions, GPU backend presence`;
 
 const BENCH_HELP = `  sfd bench [--backends native,wasm] [--reps N]
-                                   time each backend on a train step, inference and an SFD iteration`;
+                                   time each backend on a train step, inference and an SFD iteration
+  sfd bench --profile [--reps N]   where the trainer's SFD iteration (MNIST teacher, batch 16) spends its
+                                   time on this backend, kernel by kernel`;
 
 const SAMPLE_HELP = `  sfd sample [options] --out FILE  sample a teacher: toy ones write samples + trajectory as JSON,
                                    image ones (mnist, or a model directory) a PNG grid (default heun, 36 NFE,
@@ -143,8 +146,23 @@ async function sample(args: string[]): Promise<void> {
 }
 
 async function bench(args: string[]): Promise<void> {
-  const { values } = parseCommandArgs(args, { backends: { type: 'string' }, reps: { type: 'string' } });
+  const { values } = parseCommandArgs(args, {
+    backends: { type: 'string' },
+    reps: { type: 'string' },
+    profile: { type: 'boolean' },
+  });
+  if (values.profile && values.backends)
+    throw new Error('bench: --profile runs on the backend in use (SFD_BACKEND), not --backends');
   await initBackend();
+  if (values.profile) {
+    console.log(
+      `backend ${tf.getBackend()}: the trainer's SFD iteration (MNIST teacher, batch 16), kernel by kernel`,
+    );
+    console.log(
+      formatKernelProfile(await profileSfdIteration({}, undefined, intArg(values.reps, 'reps', 5, 1))),
+    );
+    return;
+  }
   const cfg = {
     ...benchDefaults,
     backends: values.backends?.split(',') ?? benchDefaults.backends,

@@ -28,9 +28,19 @@ export function sanitizeGrads(grads: Map<string, tf.Tensor>): {
   return { grads: out, replaced };
 }
 
-/** 0 when every gradient element is finite, NaN otherwise: one cheap check before `sanitizeGrads`. */
+/**
+ * 0 when every gradient element is finite, not 0 otherwise (NaN, or the count of non-finite elements where
+ * the backend has the one-kernel check: native): one cheap check before `sanitizeGrads`.
+ */
 export function finiteCheck(grads: Map<string, tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => addMany([...grads.values()].map((g) => g.mul(0).sum())) as tf.Scalar);
+  const gs = [...grads.values()];
+  if (
+    gs.length > 0 &&
+    gs.every((g) => g.dtype === 'float32') &&
+    tf.getKernel('SfdNonFinite', tf.getBackend())
+  )
+    return tf.engine().runKernel('SfdNonFinite', gs as unknown as tf.NamedTensorMap) as tf.Scalar;
+  return tf.tidy(() => addMany(gs.map((g) => g.mul(0).sum())) as tf.Scalar);
 }
 
 export interface GradientCleaner {
@@ -57,7 +67,7 @@ export function gradientCleaner(gpu = onGpu()): GradientCleaner {
     async clean(grads) {
       if (gpu) return cleanAndCount(grads);
       const check = finiteCheck(grads);
-      const finite = Number.isFinite((await check.data())[0]);
+      const finite = (await check.data())[0] === 0;
       check.dispose();
       return finite ? grads : cleanAndCount(grads);
     },

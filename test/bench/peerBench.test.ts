@@ -29,7 +29,7 @@ describe('the PyTorch peer runs in an environment of its own', () => {
       PATH: '/usr/bin',
       HOME: '/root',
       OPENBLAS_CORETYPE: 'Haswell', // the machine's CPU workaround: every program gets it
-      OMP_WAIT_POLICY: 'PASSIVE', // set by the native addon for its own threads
+      OMP_WAIT_POLICY: 'PASSIVE', // e.g. a user's own setting for this process
       OMP_PROC_BIND: 'true',
       GOMP_SPINCOUNT: '0',
       KMP_BLOCKTIME: '0',
@@ -52,9 +52,9 @@ describe('the PyTorch peer runs in an environment of its own', () => {
       assert.ok(!/^(OMP_(?!NUM_THREADS)|GOMP_|KMP_|MKL_|OPENBLAS_NUM)/.test(k), `${k} leaked to the peer`);
   });
 
-  it('the native addon sets OMP_WAIT_POLICY in this process, and the peer does not get it', () => {
+  it('whatever OpenMP/BLAS settings this process holds once the addon is loaded, the peer gets none', () => {
     loadAddon();
-    const peer = peerEnvironment(2);
+    const peer = peerEnvironment(2, { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', GOMP_SPINCOUNT: '0' });
     assert.equal(peer.OMP_WAIT_POLICY, undefined);
     for (const k of Object.keys(peer))
       assert.ok(

@@ -173,6 +173,39 @@ describe('native BLAS backend', () => {
     });
   }
 
+  it('reuses reordered filters only for the same tensor: many filters of one geometry, recycled buffers', async () => {
+    // 9 filters of one geometry, each used forward and for dx twice,
+    // interleaved; each disposed before the next is made, so the pool hands its buffer to the next filter:
+    // same memory, new contents. A cache keyed by address, or a stale copy, gives the wrong result.
+    const x = randn([2, 6, 6, 8], 40);
+    const dy = randn([2, 6, 6, 16], 41);
+    const run = () => {
+      const out: number[][] = [];
+      const keep: tf.Tensor4D[] = [randn([3, 3, 8, 16], 50) as tf.Tensor4D];
+      for (let i = 1; i < 9; i++) {
+        const f = randn([3, 3, 8, 16], 50 + i) as tf.Tensor4D;
+        for (const w of [f, keep[0], f]) {
+          out.push(Array.from(tf.conv2d(x as tf.Tensor4D, w, 1, 'same').dataSync()));
+          out.push(Array.from(tf.conv2dTranspose(dy as tf.Tensor4D, w, [2, 6, 6, 8], 1, 'same').dataSync()));
+        }
+        f.dispose();
+      }
+      keep[0].dispose();
+      // then 12 filters alive at once, each used 3 times round-robin: more than the 8 kept, so kept copies
+      // are evicted and made again
+      const many = Array.from({ length: 12 }, (_, i) => randn([3, 3, 8, 16], 70 + i) as tf.Tensor4D);
+      for (let rep = 0; rep < 3; rep++)
+        for (const w of many) out.push(Array.from(tf.conv2d(x as tf.Tensor4D, w, 1, 'same').dataSync()));
+      tf.dispose(many);
+      return out;
+    };
+    const ours = await onBackend(NATIVE_BACKEND, run);
+    const ref = await onBackend('cpu', run);
+    ours.forEach((o, i) => {
+      assertClose(o, ref[i], 1e-4, 1e-4, `call ${i}`);
+    });
+  });
+
   it('the same convolution results when the native code works in chunks (1 image; 2 + 2 + 1 images)', async () => {
     const chunked: [string, Conv[]][] = [
       ['1', CONVS],
@@ -349,6 +382,64 @@ describe('native BLAS backend', () => {
     ours.forEach((o, i) => {
       assertClose(o, ref[i], 1e-5, 1e-5, `output ${i}`);
     });
+  });
+
+  it('addN gives the cpu kernel values exactly (−0 included), also as the gradient of a reused tensor', async () => {
+    const outputs = () => {
+      const parts = [
+        randn([3, 70, 5], 20),
+        randn([3, 70, 5], 21),
+        randn([3, 70, 5], 22),
+        randn([3, 70, 5], 23),
+      ];
+      const zeros = tf.addN([tf.tensor([-0, -0, 0]), tf.tensor([-0, 0, -0])]);
+      const x = randn([4, 300], 24);
+      const dx = tf.grad((t: tf.Tensor) => t.mul(t).add(t.sin()).add(t.mul(3)).sum())(x);
+      return [tf.addN(parts), tf.addN(parts.slice(0, 1)), zeros, dx].map((t) => Array.from(t.dataSync()));
+    };
+    const ours = await onBackend(NATIVE_BACKEND, outputs);
+    const ref = await onBackend('cpu', outputs);
+    ours.forEach((o, i) => {
+      assert.ok(
+        o.length === ref[i].length && o.every((v, j) => Object.is(v, ref[i][j])),
+        `addN output ${i}: ${o.slice(0, 6)} vs ${ref[i].slice(0, 6)}`,
+      );
+    });
+  });
+
+  it('topk matches the cpu kernel exactly: order, ties by lower index, ±0, infinities, and its fallbacks', async () => {
+    // rows with many equal values (rounded normals), signed zeros and infinities; k from 1 to the row length
+    const tied = randn([6, 40], 11).mul(2).round().dataSync();
+    const special = [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3, 3, -0, 0];
+    const cases: [number[], number[], number][] = [
+      [Array.from(tied), [6, 40], 1],
+      [Array.from(tied), [6, 40], 7],
+      [Array.from(tied), [2, 3, 40], 40], // k = n, a 3-D input
+      [special, [1, 8], 5], // ±∞: the cpu kernel decides (its comparator is NaN for two equal infinities)
+      [[Number.POSITIVE_INFINITY, 1, Number.POSITIVE_INFINITY, 2], [1, 4], 2],
+      [Array.from(randn([3, 784], 12).dataSync()), [3, 784], 5], // the dynamic thresholding's shape
+      [Array.from(randn([2, 600], 13).dataSync()), [2, 600], 300], // k above the native limit: cpu
+      [[1, Number.NaN, 2, 0], [1, 4], 2], // NaN: cpu
+    ];
+    const outputs = () =>
+      cases.flatMap(([v, shape, k]) => {
+        const { values, indices } = tf.topk(tf.tensor(v, shape), k);
+        return [Array.from(values.dataSync()), Array.from(indices.dataSync())];
+      });
+    const ours = await onBackend(NATIVE_BACKEND, outputs);
+    const ref = await onBackend('cpu', outputs);
+    ours.forEach((o, i) => {
+      // Object.is: +0 and −0 must come out as the cpu kernel orders them
+      assert.ok(
+        o.length === ref[i].length &&
+          o.every((x, j) => Object.is(x, ref[i][j]) || (Number.isNaN(x) && Number.isNaN(ref[i][j]))),
+        `topk output ${i}: ${o.slice(0, 8)} vs ${ref[i].slice(0, 8)}`,
+      );
+    });
+    const intK = await onBackend(NATIVE_BACKEND, () =>
+      tf.topk(tf.tensor([3, 1, 2], [3], 'int32'), 2).values.dataSync(),
+    );
+    assert.deepEqual(Array.from(intK), [3, 2]); // int32: the cpu kernel
   });
 
   it('nearest-neighbour upsampling and its gradient match the cpu kernels (other resizes fall back)', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { gradientCleaner, sanitizeGrads } from '../../lib/sfd/gradientCleaning';
+import { finiteCheck, gradientCleaner, sanitizeGrads } from '../../lib/sfd/gradientCleaning';
 
 const grads = (values: number[][]) => new Map(values.map((v, i) => [`w${i}`, tf.tensor1d(v)]));
 const valuesOf = (m: Map<string, tf.Tensor>) => [...m.values()].map((t) => Array.from(t.dataSync()));
@@ -60,5 +60,66 @@ describe('gradient cleaning (NaN and ±∞ as the official code treats them)', (
     n.dispose();
     cleaner.dispose();
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('finiteCheck is 0 exactly when every element of every gradient is finite, on this backend and on cpu', async () => {
+    const big = (at: number, v: number) => {
+      const a = new Float32Array(70000).fill(0.5); // above the native kernel's threshold for threads
+      if (at >= 0) a[at] = v;
+      return tf.tensor1d(a);
+    };
+    const cases: [string, () => Map<string, tf.Tensor>, boolean][] = [
+      [
+        'all finite',
+        () =>
+          new Map([
+            ['a', tf.tensor1d([1, -3e38])],
+            ['b', big(-1, 0)],
+          ]),
+        true,
+      ],
+      [
+        'NaN in the last',
+        () =>
+          new Map([
+            ['a', tf.tensor1d([1])],
+            ['b', big(69999, Number.NaN)],
+          ]),
+        false,
+      ],
+      [
+        '+∞ in the first',
+        () =>
+          new Map([
+            ['a', tf.tensor1d([Number.POSITIVE_INFINITY])],
+            ['b', big(-1, 0)],
+          ]),
+        false,
+      ],
+      [
+        '−∞ mid-way',
+        () =>
+          new Map([
+            ['a', tf.tensor1d([2])],
+            ['b', big(35000, Number.NEGATIVE_INFINITY)],
+          ]),
+        false,
+      ],
+    ];
+    for (const backend of [tf.getBackend(), 'cpu']) {
+      const prev = tf.getBackend();
+      await tf.setBackend(backend);
+      try {
+        for (const [what, make, finite] of cases) {
+          const g = make();
+          const check = finiteCheck(g);
+          assert.equal(check.dataSync()[0] === 0, finite, `${what} on ${backend}`);
+          check.dispose();
+          dispose(g);
+        }
+      } finally {
+        await tf.setBackend(prev);
+      }
+    }
   });
 });

@@ -20,11 +20,29 @@ export interface NativeAddon {
     c: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * C_i = op(A_i)·op(B_i) for i < batch, A_i starting at i·strideA (0: one matrix for the whole batch), C dense
+   * [batch, m, n]; split over the batch on OpenMP's threads.
+   */
+  sgemmBatch(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    batch: number,
+    a: Float32Array,
+    strideA: number,
+    b: Float32Array,
+    strideB: number,
+    c: Float32Array,
+  ): void;
   /** The machine's measured fp32 FMA peak: register-resident vector FMA chains on every OpenMP thread. */
   fmaPeak(iterations?: number, reps?: number): { gflops: number; threads: number };
   /**
    * NHWC convolution (oneDNN, or GEMMs over the BLAS); kind 0 forward, 1 input gradient, 2 filter gradient
-   * (see native/). A bias ([outC], forward only) is added to the output.
+   * (see native/). A bias ([outC], forward only) is added to the output. filterId (kinds 0, 1; > 0) names the
+   * filter's contents: oneDNN's reordered copy of it is then reused while that id comes back.
    */
   conv2d(
     ...args: [...geometry: number[], kind: number, p: Float32Array, q: Float32Array, out: Float32Array]
@@ -32,11 +50,22 @@ export interface NativeAddon {
   conv2d(
     ...args: [
       ...geometry: number[],
-      kind: 0,
-      x: Float32Array,
+      kind: 0 | 1,
+      p: Float32Array,
       filter: Float32Array,
       out: Float32Array,
       bias: Float32Array | null,
+    ]
+  ): void;
+  conv2d(
+    ...args: [
+      ...geometry: number[],
+      kind: 0 | 1,
+      p: Float32Array,
+      filter: Float32Array,
+      out: Float32Array,
+      bias: Float32Array | null,
+      filterId: number,
     ]
   ): void;
   /**
@@ -71,8 +100,17 @@ export interface NativeAddon {
   ): void;
   /** out = (a + b)·scale. */
   addScale(scale: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = 0 + a₀ + a₁ + … in float, left to right (tfjs's AddN order); every input as long as out. */
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  /** How many elements of the arrays are NaN or ±∞. */
+  nonFinite(arrays: Float32Array[]): number;
   /** out = p + beta·(e − p): one EMA update. */
   ema(beta: number, e: Float32Array, p: Float32Array, out: Float32Array): void;
+  /**
+   * Per row of n values, the k largest in descending order (equal values by lower index) and their indices;
+   * false, with nothing promised about the outputs, when a row holds NaN.
+   */
+  topk(n: number, k: number, x: Float32Array, values: Float32Array, indices: Int32Array): boolean;
   /** Softmax over rows of n values. */
   softmax(n: number, x: Float32Array, out: Float32Array): void;
   /** Nearest-neighbour upsampling of NHWC [b,h,w,c] by integer factors; grad 1 maps dy to dx (block sums). */
@@ -139,10 +177,11 @@ export function loadAddon(): { addon: NativeAddon | null; reason?: string } {
     const path = join(repoRoot(__dirname), 'build', 'Release', 'sfd_native.node');
     if (!existsSync(path))
       throw new Error('native addon not built (npm ci builds it; needs libopenblas-dev)');
-    // OpenMP's worker threads otherwise spin after each parallel loop and take the cores from the BLAS
-    // threads that run next (measured: train step 2.6 s → 2.1 s, SFD iteration 6.8 s → 4.3 s).
-    // libgomp reads this when the addon loads it, so it must be set first; a user's own value wins.
-    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+    // OpenMP's threads wait as libgomp does by default (spin briefly, then sleep). Passive waiting was
+    // needed while OpenBLAS ran threads of its own beside them; now the addon runs every kernel, products
+    // included, on OpenMP's one pool (native/sfd_native.c, gemm()), and waking sleeping threads for each
+    // small kernel cost a quarter of the SFD iteration (MNIST teacher, batch 16: 443–513 ms passive,
+    // 362–396 ms by default; ACTIVE 367–381, not better). A user's own OMP_WAIT_POLICY still applies.
     cached = { addon: require(path) as NativeAddon };
   } catch (e) {
     cached = { addon: null, reason: e instanceof Error ? e.message.split('\n')[0] : String(e) };

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon';
 import { _fusedMatMulConfig } from './kernels/_FusedMatMul';
 import { addConfig } from './kernels/Add';
+import { addNConfig } from './kernels/AddN';
 import { batchMatMulConfig } from './kernels/BatchMatMul';
 import { castConfig } from './kernels/Cast';
 import { concatConfig } from './kernels/Concat';
@@ -18,6 +19,7 @@ import { sfdAddScaleConfig } from './kernels/SfdAddScale';
 import { sfdEmaConfig } from './kernels/SfdEma';
 import { sfdGroupNormConfig } from './kernels/SfdGroupNorm';
 import { sfdGroupNormGradConfig } from './kernels/SfdGroupNormGrad';
+import { sfdNonFiniteConfig } from './kernels/SfdNonFinite';
 import { sfdSiluConfig } from './kernels/SfdSilu';
 import { sfdSiluGradConfig } from './kernels/SfdSiluGrad';
 import { sigmoidConfig } from './kernels/Sigmoid';
@@ -26,6 +28,7 @@ import { splitVConfig } from './kernels/SplitV';
 import { subConfig } from './kernels/Sub';
 import { sumConfig } from './kernels/Sum';
 import type { NativeKernelConfig } from './kernels/shared';
+import { topKConfig } from './kernels/TopK';
 
 export type { NativeKernelConfig, NativeKernelFunc } from './kernels/shared';
 
@@ -47,13 +50,16 @@ export const nativeKernelConfigs: NativeKernelConfig[] = [
   concatConfig,
   sfdGroupNormConfig,
   sfdGroupNormGradConfig,
+  sfdNonFiniteConfig,
   splitVConfig,
   addConfig,
+  addNConfig,
   subConfig,
   multiplyConfig,
   realDivConfig,
   sigmoidConfig,
   sumConfig,
+  topKConfig,
   conv2DConfig,
   fusedConv2DConfig,
   batchMatMulConfig,

@@ -37,25 +37,20 @@ export function matMulNative(args: Args, addon: NativeAddon, fused: boolean): tf
   const av = values(be, a);
   const bv = values(be, bT);
   const y = be.allocOutput(batch * m * n);
-  for (let i = 0; i < batch; i++) {
-    const A = av.subarray((batchA === 1 ? 0 : i) * m * k, ((batchA === 1 ? 0 : i) + 1) * m * k);
-    const B = bv.subarray((batchB === 1 ? 0 : i) * k * n, ((batchB === 1 ? 0 : i) + 1) * k * n);
-    addon.sgemm(
-      ta ? 1 : 0,
-      tb ? 1 : 0,
-      m,
-      n,
-      k,
-      1,
-      A,
-      ta ? m : k,
-      B,
-      tb ? k : n,
-      0,
-      y.subarray(i * m * n, (i + 1) * m * n),
-      n,
-    );
-  }
+  // one native call for the whole batch; a broadcast operand has stride 0
+  addon.sgemmBatch(
+    ta ? 1 : 0,
+    tb ? 1 : 0,
+    m,
+    n,
+    k,
+    batch,
+    av,
+    batchA === 1 ? 0 : m * k,
+    bv,
+    batchB === 1 ? 0 : k * n,
+    y,
+  );
   if (!biasAndActivation(addon, y, biasT ? values(be, biasT) : null, attrs.activation, attrs.leakyreluAlpha))
     return null;
   return be.makeTensorInfo([...outer, m, n], 'float32', y);

@@ -4,6 +4,7 @@ import type { PooledCpuBackend } from '../pooledBackend';
 import {
   type Args,
   biasAndActivation,
+  contentId,
   geometry,
   isF32,
   type NativeKernelConfig,
@@ -34,7 +35,8 @@ export function conv2dNative(args: Args, addon: NativeAddon, bias: boolean): tf.
   );
   const y = b.allocOutput(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
   // the bias inside the convolution (oneDNN adds it as it writes y), then the activation
-  addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y, biasT ? values(b, biasT) : null);
+  const biasV = biasT ? values(b, biasT) : null;
+  addon.conv2d(...geometry(c), 0, values(b, x), values(b, filter), y, biasV, contentId(filter));
   if (!biasAndActivation(addon, y, null, a.activation, a.leakyreluAlpha)) return null;
   return b.makeTensorInfo(c.outShape, 'float32', y);
 }

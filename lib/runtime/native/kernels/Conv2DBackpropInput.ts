@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PooledCpuBackend } from '../pooledBackend';
-import { geometry, isF32, type NativeKernelConfig, values } from './shared';
+import { contentId, geometry, isF32, type NativeKernelConfig, values } from './shared';
 
 /** A convolution's input gradient (NHWC, float32) through the addon. */
 export const conv2DBackpropInputConfig: NativeKernelConfig = {
@@ -22,7 +22,7 @@ export const conv2DBackpropInputConfig: NativeKernelConfig = {
       'channelsLast',
     );
     const dx = b.allocOutput(shape.reduce((p, q) => p * q, 1));
-    addon.conv2d(...geometry(c), 1, values(b, dy), values(b, filter), dx);
+    addon.conv2d(...geometry(c), 1, values(b, dy), values(b, filter), dx, null, contentId(filter));
     return b.makeTensorInfo(shape, 'float32', dx);
   },
 };

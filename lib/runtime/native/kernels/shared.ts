@@ -77,6 +77,23 @@ export function geometry(c: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
+const contentIds = new WeakMap<object, number>();
+let lastContentId = 0;
+
+/**
+ * A number naming what a tensor holds, for native caches keyed by contents (oneDNN's reordered filters):
+ * one per data id, never reused. A tensor's data does not change while it lives (a Variable's assign and
+ * every Adam update make a new data id), so a cached copy under this number is never stale.
+ */
+export function contentId(t: tf.TensorInfo): number {
+  let id = contentIds.get(t.dataId);
+  if (id === undefined) {
+    id = ++lastContentId;
+    contentIds.set(t.dataId, id);
+  }
+  return id;
+}
+
 /** The addon's element-wise op on a float32 x (op 0 sigmoid, 1 SiLU). */
 export const unaryKernel =
   (op: number): NativeKernelFunc =>
