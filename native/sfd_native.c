@@ -35,6 +35,16 @@ static int get_f32(napi_env env, napi_value v, float** data, size_t* len) {
   return 1;
 }
 
+// Element i of a JS array, as a Float32Array (the kernels that take a list of tensors).
+static int get_f32_at(napi_env env, napi_value arr, uint32_t i, float** data, size_t* len) {
+  napi_value v;
+  if (napi_get_element(env, arr, i, &v) != napi_ok) {
+    napi_throw_error(env, NULL, "sfd_native: N-API call failed");
+    return 0;
+  }
+  return get_f32(env, v, data, len);
+}
+
 static int get_i32s(napi_env env, napi_value v, int32_t** data, size_t* len) {
   napi_typedarray_type type;
   void* ptr;
@@ -849,11 +859,9 @@ static napi_value non_finite(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_array_length(env, a[0], &k));
   double count = 0;
   for (uint32_t i = 0; i < k; i++) {
-    napi_value v;
     size_t n;
     float* p;
-    CHECK(env, napi_get_element(env, a[0], i, &v));
-    if (!get_f32(env, v, &p, &n)) return NULL;
+    if (!get_f32_at(env, a[0], i, &p, &n)) return NULL;
     long c = 0;
 #pragma omp parallel for if (n >= PAR_MIN) reduction(+ : c) schedule(static)
     for (size_t j = 0; j < n; j++) c += !isfinite(p[j]);
@@ -884,11 +892,9 @@ static napi_value add_n(napi_env env, napi_callback_info info) {
     return NULL;
   }
   for (uint32_t i = 0; i < k; i++) {
-    napi_value v;
     size_t li;
     float* p;
-    CHECK(env, napi_get_element(env, a[0], i, &v));
-    if (!get_f32(env, v, &p, &li)) return NULL;
+    if (!get_f32_at(env, a[0], i, &p, &li)) return NULL;
     if (li != lo) {
       napi_throw_range_error(env, NULL, "addN: sizes differ");
       return NULL;
@@ -922,11 +928,9 @@ static napi_value concat_last(napi_env env, napi_callback_info info) {
     return NULL;
   }
   for (uint32_t i = 0; i < k; i++) {
-    napi_value v;
     size_t li;
     float* p;
-    CHECK(env, napi_get_element(env, a[0], i, &v));
-    if (!get_f32(env, v, &p, &li)) return NULL;
+    if (!get_f32_at(env, a[0], i, &p, &li)) return NULL;
     if (li % rows) {
       napi_throw_range_error(env, NULL, "concatLast: input size not a multiple of rows");
       return NULL;
@@ -1210,10 +1214,8 @@ static napi_value split_last(napi_env env, napi_callback_info info) {
     return NULL;
   }
   for (uint32_t i = 0; i < k; i++) {
-    napi_value v;
     size_t lo;
-    CHECK(env, napi_get_element(env, a[2], i, &v));
-    if (!get_f32(env, v, &outs[i], &lo)) return NULL;
+    if (!get_f32_at(env, a[2], i, &outs[i], &lo)) return NULL;
     widths[i] = lo / rows;
     total += widths[i];
     if (lo % rows) {
