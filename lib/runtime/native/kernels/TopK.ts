@@ -8,7 +8,8 @@ const MAX_K = 256;
 /**
  * The k largest values along the last axis and their indices, in tfjs's order (descending, equal values by
  * lower index). tfjs's cpu kernel builds an object per element (0.9 ms for the 16 × 784 rows of the
- * teacher's dynamic thresholding); this keeps a sorted buffer of k per row. Rows with NaN go to the cpu kernel.
+ * teacher's dynamic thresholding); this keeps a sorted buffer of k per row. Rows with NaN or ±∞ go to the cpu
+ * kernel (its comparator orders equal infinities its own way).
  */
 export const topKConfig: NativeKernelConfig = {
   kernelName: 'TopK',
