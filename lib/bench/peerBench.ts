@@ -100,9 +100,8 @@ export const PEER_LAYOUTS: readonly PeerLayout[] = ['nchw', 'channels_last'];
  * folder, Python's own path) and the machine's OpenBLAS CPU workaround (set for every program on some
  * processors, the native backend included). No OpenMP/BLAS tuning of this process reaches it (an
  * OMP_WAIT_POLICY=PASSIVE, as the native addon once set for itself, makes PyTorch's OpenMP threads sleep
- * between its many small parallel loops: 344 → 621 ms on the SFD iteration). Then the peer's own settings: its thread
- * count, and glibc's malloc kept off mmap (fresh pages for each large tensor would fault on every write:
- * what a tuned PyTorch run does).
+ * between its many small parallel loops: 344 → 621 ms on the SFD iteration). Then the peer's own settings
+ * (PEER_OWN_SETTINGS).
  */
 export const PEER_ENV_ALLOWED = [
   'PATH',
@@ -116,33 +115,47 @@ export const PEER_ENV_ALLOWED = [
   'OPENBLAS_L2_SIZE',
 ] as const;
 
+/**
+ * The peer's own tuning, its best measured configuration here: glibc's malloc kept off mmap (fresh pages
+ * for each large tensor would fault on every write), and one thread pool. Debian's torch links OpenBLAS's
+ * pthread build, whose threads and torch's OpenMP threads (oneDNN, element-wise loops) then take turns on
+ * the cores; with OpenBLAS single-threaded, as the native backend runs it for the same reason, the peer's
+ * SFD iteration at the MNIST teacher's shape took 351–444 ms instead of 548–641 (three interleaved rounds
+ * on a 2-core EPYC). OpenMP's thread count is the caller's.
+ */
+export const PEER_OWN_SETTINGS = { MALLOC_MMAP_MAX_: '0', OPENBLAS_NUM_THREADS: '1' } as const;
+
 export function peerEnvironment(threads: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const own: NodeJS.ProcessEnv = {};
   for (const k of PEER_ENV_ALLOWED) if (env[k] !== undefined) own[k] = env[k];
-  return { ...own, MALLOC_MMAP_MAX_: '0', OMP_NUM_THREADS: String(threads) };
+  return { ...own, ...PEER_OWN_SETTINGS, OMP_NUM_THREADS: String(threads) };
 }
 
 /**
  * Times the workloads in the peer (same threads as this machine's native backend uses: 2 by default), in
- * both memory layouts; each row keeps the faster and says which.
+ * both memory layouts, each pair in a fresh process: after the bench UNet's large batches, the peer's heap
+ * slowed the MNIST teacher's SFD iteration by up to a quarter. Each row keeps the faster layout and says which.
  */
 export function runPeer(workloads: PeerWorkload[], reps = 3, threads = 2): PeerRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'sfd-peer-'));
   try {
     const spec = join(dir, 'spec.json');
-    writeFileSync(spec, JSON.stringify({ workloads, reps, threads, layouts: PEER_LAYOUTS }));
-    const p = spawnSync(python(), [PEER(), 'bench', spec], {
-      encoding: 'utf8',
-      env: peerEnvironment(threads),
-    });
-    if (p.status !== 0) throw new Error(`PyTorch peer failed: ${p.stderr.trim().split('\n').pop()}`);
-    const timed = p.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Omit<PeerRow, 'msByLayout'>);
     return workloads.map((w) => {
-      const mine = timed.filter((r) => r.workload === w.name);
-      if (mine.length === 0) throw new Error(`PyTorch peer returned no timing for '${w.name}'`);
+      const mine = PEER_LAYOUTS.map((layout) => {
+        writeFileSync(spec, JSON.stringify({ workloads: [w], reps, threads, layouts: [layout] }));
+        const p = spawnSync(python(), [PEER(), 'bench', spec], {
+          encoding: 'utf8',
+          env: peerEnvironment(threads),
+        });
+        if (p.status !== 0) throw new Error(`PyTorch peer failed: ${p.stderr.trim().split('\n').pop()}`);
+        const row = p.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Omit<PeerRow, 'msByLayout'>)[0];
+        if (!row || row.workload !== w.name)
+          throw new Error(`PyTorch peer returned no timing for '${w.name}'`);
+        return row;
+      });
       const best = mine.reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a));
       return { ...best, msByLayout: Object.fromEntries(mine.map((r) => [r.layout, r.msPerStep])) };
     });

@@ -11,7 +11,7 @@ import {
   runBenchmark,
   sfdTargetReport,
 } from './benchmark';
-import { checkPeer, PEER_ENV_ALLOWED, peerAvailable, runPeer } from './peerBench';
+import { checkPeer, PEER_ENV_ALLOWED, PEER_OWN_SETTINGS, peerAvailable, runPeer } from './peerBench';
 
 /**
  * The benchmark's report (what `sfd bench` prints): the machine's peaks, the table per backend and
@@ -99,7 +99,11 @@ export async function peerComparison(
     reps,
   );
   print(
-    `PyTorch peer in a clean environment (${PEER_ENV_ALLOWED.join(', ')} inherited; its own OMP_NUM_THREADS and MALLOC_MMAP_MAX_=0), each workload in NCHW and channels_last, the faster kept:`,
+    `PyTorch peer in a clean environment (${PEER_ENV_ALLOWED.join(', ')} inherited; its own OMP_NUM_THREADS and ${Object.entries(
+      PEER_OWN_SETTINGS,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}), each workload in NCHW and channels_last, each in a fresh process, the faster kept:`,
   );
   print('workload                      native ms  PyTorch ms  (layout)       native speed vs PyTorch');
   for (const p of peer) {

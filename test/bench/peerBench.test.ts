@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { checkPeer, PEER_ENV_ALLOWED, peerAvailable, peerEnvironment } from '../../lib/bench/peerBench';
+import {
+  checkPeer,
+  PEER_ENV_ALLOWED,
+  PEER_OWN_SETTINGS,
+  peerAvailable,
+  peerEnvironment,
+} from '../../lib/bench/peerBench';
 import { mnistTeacherUNet } from '../../lib/models/mnistTeacher';
 import { unetDefaults } from '../../lib/models/unet';
 import { loadAddon } from '../../lib/runtime/native/addon';
@@ -39,17 +45,20 @@ describe('the PyTorch peer runs in an environment of its own', () => {
       SFD_BACKEND: 'native',
       LD_LIBRARY_PATH: '/opt/x',
     };
-    const peer = peerEnvironment(2, env);
+    const peer = peerEnvironment(2, { ...env, OPENBLAS_NUM_THREADS: '2' });
     assert.deepEqual(Object.keys(peer).sort(), [
       'HOME',
       'MALLOC_MMAP_MAX_',
       'OMP_NUM_THREADS',
       'OPENBLAS_CORETYPE',
+      'OPENBLAS_NUM_THREADS',
       'PATH',
     ]);
     assert.equal(peer.OMP_NUM_THREADS, '2', "the peer's own thread count, not the inherited one");
+    assert.equal(peer.OPENBLAS_NUM_THREADS, '1', "the peer's own one-pool setting, not the inherited one");
     for (const k of Object.keys(peer))
-      assert.ok(!/^(OMP_(?!NUM_THREADS)|GOMP_|KMP_|MKL_|OPENBLAS_NUM)/.test(k), `${k} leaked to the peer`);
+      if (!['OMP_NUM_THREADS', ...Object.keys(PEER_OWN_SETTINGS)].includes(k))
+        assert.ok(!/^(OMP_|GOMP_|KMP_|MKL_|OPENBLAS_NUM)/.test(k), `${k} leaked to the peer`);
   });
 
   it('whatever OpenMP/BLAS settings this process holds once the addon is loaded, the peer gets none', () => {
@@ -58,7 +67,8 @@ describe('the PyTorch peer runs in an environment of its own', () => {
     assert.equal(peer.OMP_WAIT_POLICY, undefined);
     for (const k of Object.keys(peer))
       assert.ok(
-        PEER_ENV_ALLOWED.includes(k as never) || ['MALLOC_MMAP_MAX_', 'OMP_NUM_THREADS'].includes(k),
+        PEER_ENV_ALLOWED.includes(k as never) ||
+          ['OMP_NUM_THREADS', ...Object.keys(PEER_OWN_SETTINGS)].includes(k),
         k,
       );
   });
