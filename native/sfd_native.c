@@ -45,6 +45,18 @@ static int get_f32_at(napi_env env, napi_value arr, uint32_t i, float** data, si
   return get_f32(env, v, data, len);
 }
 
+// An optional Float32Array: null or undefined leave *data NULL and *len 0.
+static int get_opt_f32(napi_env env, napi_value v, float** data, size_t* len) {
+  napi_valuetype t;
+  *data = NULL;
+  *len = 0;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    napi_throw_error(env, NULL, "sfd_native: N-API call failed");
+    return 0;
+  }
+  return t == napi_null || t == napi_undefined || get_f32(env, v, data, len);
+}
+
 static int get_i32s(napi_env env, napi_value v, int32_t** data, size_t* len) {
   napi_typedarray_type type;
   void* ptr;
@@ -464,10 +476,8 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   double filterId = 0;  // > 0: names the filters' contents (kinds 0, 1), so oneDNN's reordered copy is reused
   if (argc == 21 && !get_f64(env, a[20], &filterId)) return NULL;
   if (argc >= 20) {
-    napi_valuetype t;
-    CHECK(env, napi_typeof(env, a[19], &t));
     size_t lb;
-    if (t != napi_null && t != napi_undefined && !get_f32(env, a[19], &bias, &lb)) return NULL;
+    if (!get_opt_f32(env, a[19], &bias, &lb)) return NULL;
     if (bias && (kind != 0 || lb != (size_t)g.outC)) {
       napi_throw_range_error(env, NULL, "conv2d: a bias is [outC], for the forward convolution only");
       return NULL;
@@ -990,6 +1000,9 @@ static napi_value sum(napi_env env, napi_callback_info info) {
 // (per-channel sums accumulated in double, then pooled per group), then y = x·scale[c] + shift[c] with
 // scale = rstd·γ, shift = β − mean·rstd·γ — a branch-free loop the compiler vectorises. With act = 1 the
 // output is SiLU(y) (the UNet always follows a norm by SiLU; fusing saves a full pass and a tensor).
+// An optional e [B, C] is added to x first (a residual block's embedding, one value per image and channel):
+// its sums follow from x's in closed form (Σ(x+e) = Σx + HW·e, Σ(x+e)² = Σx² + 2e·Σx + HW·e²) and it
+// folds into the shift, so the addition costs no pass and no tensor of its own.
 // mean and rstd ([B·G] each, in one buffer) are kept for the backward pass. Images run in parallel (OpenMP).
 static void affine_silu_rows(const float* x, float* y, const float* sc,
                                                                    const float* sh, int rows, int C, int act) {
@@ -1020,21 +1033,22 @@ static void channel_moments(const float* xb, int HW, int C, double* s1, double* 
 }
 
 static napi_value groupnorm(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value a[11];
+  size_t argc = 12;
+  napi_value a[12];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   int B, HW, C, G, act;
   double eps;
-  float *X, *gamma, *beta, *Y, *mean;
-  size_t lx, lg, lb, ly, lm;
-  if (argc != 11 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
-      !get_i32(env, a[3], &G) || !get_f64(env, a[4], &eps) || !get_f32(env, a[5], &X, &lx) ||
-      !get_f32(env, a[6], &gamma, &lg) || !get_f32(env, a[7], &beta, &lb) || !get_f32(env, a[8], &Y, &ly) ||
-      !get_f32(env, a[9], &mean, &lm) || !get_i32(env, a[10], &act))
+  float *X, *gamma, *beta, *Y, *mean, *E = NULL;
+  size_t lx, lg, lb, ly, lm, le = 0;
+  if ((argc != 11 && argc != 12) || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) ||
+      !get_i32(env, a[2], &C) || !get_i32(env, a[3], &G) || !get_f64(env, a[4], &eps) ||
+      !get_f32(env, a[5], &X, &lx) || !get_f32(env, a[6], &gamma, &lg) || !get_f32(env, a[7], &beta, &lb) ||
+      !get_f32(env, a[8], &Y, &ly) || !get_f32(env, a[9], &mean, &lm) || !get_i32(env, a[10], &act) ||
+      (argc == 12 && !get_opt_f32(env, a[11], &E, &le)))
     return NULL;
   size_t n = (size_t)B * HW * C;
   if (G < 1 || C % G || lx != n || ly != n || lg != (size_t)C || lb != (size_t)C || lm != (size_t)2 * B * G ||
-      act < 0 || act > 1) {
+      act < 0 || act > 1 || (E && le != (size_t)B * C)) {
     napi_throw_range_error(env, NULL, "groupnorm: sizes do not match");
     return NULL;
   }
@@ -1051,7 +1065,14 @@ static napi_value groupnorm(napi_env env, napi_callback_info info) {
 #pragma omp for schedule(static)
       for (int b = 0; b < B; b++) {
         const float* xb = X + (size_t)b * HW * C;
+        const float* eb = E ? E + (size_t)b * C : NULL;
         channel_moments(xb, HW, C, s, s + C);
+        if (eb)
+          for (int c = 0; c < C; c++) {
+            double e = eb[c];
+            s[C + c] += e * (2 * s[c] + HW * e);
+            s[c] += HW * e;
+          }
         double cnt = (double)HW * cg;
         for (int g = 0; g < G; g++) {
           double t1 = 0, t2 = 0;
@@ -1066,7 +1087,7 @@ static napi_value groupnorm(napi_env env, napi_callback_info info) {
           for (int j = 0; j < cg; j++) {
             int c = g * cg + j;
             coef[c] = (float)(r * gamma[c]);
-            coef[C + c] = (float)(beta[c] - m * r * gamma[c]);
+            coef[C + c] = (float)(beta[c] + ((eb ? eb[c] : 0) - m) * r * gamma[c]);
           }
         }
         affine_silu_rows(xb, Y + (size_t)b * HW * C, coef, coef + C, HW, C, act);
@@ -1096,23 +1117,27 @@ static void silu_back_rows(const float* dy, const float* x, float* dz,
 // dx = rstd·(dz·γ − mean_g(dz·γ) − x̂·mean_g(dz·γ·x̂)), dγ = Σ dz·x̂, dβ = Σ dz (sums over b and HW), where
 // dz = dy, or dy·SiLU'(z) for the fused act = 1 (then β is needed to recompute z). Per image, per-channel
 // Σdz and Σdz·x give every group sum, and dx = dz·k1[c] + x·k2[g] + k3[g] is one vectorised pass.
+// With the forward's e [B, C] (added to x before the norm), x stands for x + e: Σdz·(x+e) = Σdz·x + e·Σdz,
+// the recomputed z and dx fold e into their per-channel constants, and de = Σ_HW dx = k1·Σdz + k2·Σx + HW·k3.
 // Images run in parallel; each thread accumulates its own dγ, dβ, summed at the end.
 static napi_value groupnorm_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value a[13];
+  size_t argc = 15;
+  napi_value a[15];
   CHECK(env, napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   int B, HW, C, G, act;
-  float *dY, *X, *gamma, *beta, *stats, *dX, *dG, *dB;
-  size_t l1, l2, l3, l4, l5, l6, l7, l8;
-  if (argc != 13 || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
+  float *dY, *X, *gamma, *beta, *stats, *dX, *dG, *dB, *E = NULL, *dE = NULL;
+  size_t l1, l2, l3, l4, l5, l6, l7, l8, le = 0, lde = 0;
+  if ((argc != 13 && argc != 15) || !get_i32(env, a[0], &B) || !get_i32(env, a[1], &HW) || !get_i32(env, a[2], &C) ||
       !get_i32(env, a[3], &G) || !get_f32(env, a[4], &dY, &l1) || !get_f32(env, a[5], &X, &l2) ||
       !get_f32(env, a[6], &gamma, &l3) || !get_f32(env, a[7], &beta, &l8) || !get_f32(env, a[8], &stats, &l4) ||
       !get_f32(env, a[9], &dX, &l5) || !get_f32(env, a[10], &dG, &l6) || !get_f32(env, a[11], &dB, &l7) ||
-      !get_i32(env, a[12], &act))
+      !get_i32(env, a[12], &act) ||
+      (argc == 15 && (!get_opt_f32(env, a[13], &E, &le) || !get_opt_f32(env, a[14], &dE, &lde))))
     return NULL;
   size_t n = (size_t)B * HW * C;
   if (G < 1 || C % G || l1 != n || l2 != n || l5 != n || l3 != (size_t)C || l6 != (size_t)C || l7 != (size_t)C ||
-      l8 != (size_t)C || l4 != (size_t)2 * B * G || act < 0 || act > 1) {
+      l8 != (size_t)C || l4 != (size_t)2 * B * G || act < 0 || act > 1 || !E != !dE ||
+      (E && (le != (size_t)B * C || lde != (size_t)B * C))) {
     napi_throw_range_error(env, NULL, "groupnorm_grad: sizes do not match");
     return NULL;
   }
@@ -1126,28 +1151,30 @@ static napi_value groupnorm_grad(napi_env env, napi_callback_info info) {
   }
 #pragma omp parallel
   {
-    double* acc = (double*)calloc((size_t)4 * C, sizeof(double));  // thread's dγ, dβ; image's Σdz, Σdz·x
+    // thread's dγ, dβ; image's Σdz, Σdz·x, Σx
+    double* acc = (double*)calloc((size_t)5 * C, sizeof(double));
     float* k = (float*)malloc(sizeof(float) * 5 * C);  // scale, shift (act), then k1, k2, k3 per channel
     if (!acc || !k) {
 #pragma omp atomic write
       failed = 1;
     } else {
-      double *dg = acc, *db = acc + C, *sd = acc + 2 * C, *sdx = acc + 3 * C;
+      double *dg = acc, *db = acc + C, *sd = acc + 2 * C, *sdx = acc + 3 * C, *sx = acc + 4 * C;
 #pragma omp for schedule(static)
       for (int b = 0; b < B; b++) {
         const float *xb = X + (size_t)b * HW * C, *dz = dY + (size_t)b * HW * C;
         float* dxb = dX + (size_t)b * HW * C;
+        const float* eb = E ? E + (size_t)b * C : NULL;
         if (act) {  // dz into dx's memory first, then dx overwrites it in place below
           for (int c = 0; c < C; c++) {
             int g = c / cg;
             float r = rstd[b * G + g], m = mean[b * G + g];
             k[c] = r * gamma[c];
-            k[C + c] = beta[c] - m * r * gamma[c];
+            k[C + c] = beta[c] + ((eb ? eb[c] : 0) - m) * r * gamma[c];
           }
           silu_back_rows(dz, xb, dxb, k, k + C, HW, C);
           dz = dxb;
         }
-        for (int c = 0; c < C; c++) sd[c] = sdx[c] = 0;
+        for (int c = 0; c < C; c++) sd[c] = sdx[c] = sx[c] = 0;
         for (int p = 0; p < HW; p++) {
           size_t o = (size_t)p * C;
           for (int c = 0; c < C; c++) {
@@ -1155,7 +1182,11 @@ static napi_value groupnorm_grad(napi_env env, napi_callback_info info) {
             sd[c] += d;
             sdx[c] += d * xb[o + c];
           }
+          if (eb)
+            for (int c = 0; c < C; c++) sx[c] += xb[o + c];
         }
+        if (eb)
+          for (int c = 0; c < C; c++) sdx[c] += eb[c] * sd[c];
         for (int g = 0; g < G; g++) {
           double m = mean[b * G + g], r = rstd[b * G + g], m1 = 0, m2 = 0;
           for (int j = 0; j < cg; j++) {
@@ -1171,8 +1202,11 @@ static napi_value groupnorm_grad(napi_env env, napi_callback_info info) {
           m2 /= cnt;
           // dx = r·(γ dz − m1 − (x − m)·r·m2) = (rγ)·dz + (−r² m2)·x + r·(r m2 m − m1)
           for (int j = 0; j < cg; j++) {
-            k[3 * C + g * cg + j] = (float)(-r * r * m2);
-            k[4 * C + g * cg + j] = (float)(r * (r * m2 * m - m1));
+            int c = g * cg + j;
+            double k2 = -r * r * m2, k3 = r * (r * m2 * m - m1) + (eb ? k2 * eb[c] : 0);
+            k[3 * C + c] = (float)k2;
+            k[4 * C + c] = (float)k3;
+            if (eb) dE[(size_t)b * C + c] = (float)(r * gamma[c] * sd[c] + k2 * sx[c] + HW * k3);
           }
         }
         const float *k1 = k + 2 * C, *k2 = k + 3 * C, *k3 = k + 4 * C;

@@ -99,8 +99,8 @@ export class UNetWeights {
     });
   }
 
-  /** The GroupNorm `name`, optionally followed by SiLU (one fused kernel). */
-  normalize(name: string, x: tf.Tensor, act: 'none' | 'silu' = 'none'): tf.Tensor4D {
+  /** The GroupNorm `name` of x (plus `shift` [b, c] when given), optionally followed by SiLU (one fused kernel). */
+  normalize(name: string, x: tf.Tensor, act: 'none' | 'silu' = 'none', shift?: tf.Tensor): tf.Tensor4D {
     return groupNorm(
       x as tf.Tensor4D,
       this.get(`${name}.g`) as tf.Tensor1D,
@@ -108,6 +108,7 @@ export class UNetWeights {
       this.groups,
       1e-5,
       act,
+      shift as tf.Tensor2D | undefined,
     );
   }
 }
@@ -140,8 +141,8 @@ export function residualBlock(
     let h: tf.Tensor = w.conv2d(`${name}.c0`, w.normalize(`${name}.n0`, x, 'silu'));
     let bias: tf.Tensor = w.linear(`${name}.emb`, e);
     if (s) bias = bias.add(w.linear(`${name}.step`, s));
-    h = h.add(bias.reshape([bias.shape[0], 1, 1, bias.shape[1] as number]));
-    h = w.conv2d(`${name}.c1`, w.normalize(`${name}.n1`, h, 'silu'));
+    // h + bias is only normalised: the norm adds the per-image bias itself (no pass, no tensor)
+    h = w.conv2d(`${name}.c1`, w.normalize(`${name}.n1`, h, 'silu', bias));
     const skip = projectSkip ? w.conv2d(`${name}.skip`, x) : x;
     return addScale(h, skip, Math.SQRT1_2);
   };

@@ -148,44 +148,66 @@ describe('UNet teacher network', () => {
 
 describe('groupNorm', () => {
   for (const act of ['none', 'silu'] as const)
-    it(`fused kernels (native backend) match the op-by-op reference on cpu: values and all three gradients (act ${act})`, async function () {
-      if (!tf.findBackendFactory(NATIVE_BACKEND)) {
-        if (process.env.SFD_REQUIRE_NATIVE === '1')
-          throw new Error('native backend required but not registered');
-        this.skip();
-      }
-      // odd sizes, batch 1 and 3, 2 channels per group and 1 (groups = channels)
-      for (const [shape, groups] of [
-        [[3, 5, 4, 8], 4],
-        [[1, 3, 7, 6], 6],
-      ] as const) {
-        const c = shape[3];
-        const run = () =>
-          tf.tidy(() => {
-            const x = randn([...shape], 1)
-              .mul(3)
-              .add(1) as tf.Tensor4D;
-            const g = randn([c], 2) as tf.Tensor1D;
-            const b = randn([c], 3) as tf.Tensor1D;
-            const w = randn([...shape], 4);
-            const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
-              groupNorm(xi as tf.Tensor4D, gi as tf.Tensor1D, bi as tf.Tensor1D, groups, 1e-5, act)
-                .mul(w)
-                .sum();
-            const y = groupNorm(x, g, b, groups, 1e-5, act);
-            return [y, ...tf.grads(f)([x, g, b])].map((t) => Array.from(t.dataSync()));
+    for (const shifted of [false, true])
+      it(`fused kernels (native backend) match the op-by-op reference on cpu: values and every gradient (act ${act}${shifted ? ', with a per-image shift' : ''})`, async function () {
+        if (!tf.findBackendFactory(NATIVE_BACKEND)) {
+          if (process.env.SFD_REQUIRE_NATIVE === '1')
+            throw new Error('native backend required but not registered');
+          this.skip();
+        }
+        // odd sizes, batch 1 and 3, 2 channels per group and 1 (groups = channels)
+        for (const [shape, groups] of [
+          [[3, 5, 4, 8], 4],
+          [[1, 3, 7, 6], 6],
+        ] as const) {
+          const c = shape[3];
+          const run = () =>
+            tf.tidy(() => {
+              const x = randn([...shape], 1)
+                .mul(3)
+                .add(1) as tf.Tensor4D;
+              const g = randn([c], 2) as tf.Tensor1D;
+              const b = randn([c], 3) as tf.Tensor1D;
+              // a shift several times x's spread: its sums are folded in closed form, not added element-wise
+              const sh = randn([shape[0], c], 5).mul(6).add(2) as tf.Tensor2D;
+              const w = randn([...shape], 4);
+              const gn = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor, si?: tf.Tensor) =>
+                groupNorm(
+                  xi as tf.Tensor4D,
+                  gi as tf.Tensor1D,
+                  bi as tf.Tensor1D,
+                  groups,
+                  1e-5,
+                  act,
+                  si as tf.Tensor2D | undefined,
+                );
+              const f = (...t: tf.Tensor[]) => gn(t[0], t[1], t[2], t[3]).mul(w).sum();
+              const inputs = shifted ? [x, g, b, sh] : [x, g, b];
+              const y = gn(x, g, b, shifted ? sh : undefined);
+              return [y, ...tf.grads(f)(inputs)].map((t) => Array.from(t.dataSync()));
+            });
+          const prev = tf.getBackend();
+          await tf.setBackend(NATIVE_BACKEND);
+          const ours = run();
+          await tf.setBackend('cpu');
+          const ref = run();
+          await tf.setBackend(prev);
+          assert.equal(ours.length, shifted ? 5 : 4);
+          ['y', 'dx', 'dgamma', 'dbeta', 'dshift'].slice(0, ours.length).forEach((what, i) => {
+            assertClose(ours[i], ref[i], 1e-4, 1e-4, `${what} [${shape}] ${groups} groups`);
           });
-        const prev = tf.getBackend();
-        await tf.setBackend(NATIVE_BACKEND);
-        const ours = run();
-        await tf.setBackend('cpu');
-        const ref = run();
-        await tf.setBackend(prev);
-        ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
-          assertClose(ours[i], ref[i], 1e-4, 1e-4, `${what} [${shape}] ${groups} groups`);
-        });
-      }
-    });
+        }
+      });
+
+  it('refuses a shift that is not [batch, channels], before any work', () => {
+    const x = tf.zeros([2, 3, 3, 4]) as tf.Tensor4D;
+    const one = tf.ones([4]) as tf.Tensor1D;
+    assert.throws(
+      () => groupNorm(x, one, one, 2, 1e-5, 'silu', tf.zeros([1, 4]) as tf.Tensor2D),
+      /a shift is \[2, 4\] for x \[2,3,3,4\], got \[1,4\]/,
+    );
+    tf.dispose([x, one]);
+  });
 
   it('normalises each group to zero mean and unit variance (reference)', () => {
     const x = randn([2, 4, 4, 6], 9).mul(5).add(2) as tf.Tensor4D;

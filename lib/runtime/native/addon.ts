@@ -127,7 +127,10 @@ export interface NativeAddon {
   ): void;
   /** Sum of x viewed as [outer, mid, inner] over mid, into [outer, inner], accumulated in double. */
   sum(outer: number, mid: number, inner: number, x: Float32Array, out: Float32Array): void;
-  /** GroupNorm of x [b, hw, c] in g groups; `stats` receives b·g means then b·g reciprocal stds. */
+  /**
+   * GroupNorm of x [b, hw, c] (plus `shift` [b, c] when given) in g groups; `stats` receives b·g means then
+   * b·g reciprocal stds.
+   */
   groupnorm(
     b: number,
     hw: number,
@@ -141,7 +144,10 @@ export interface NativeAddon {
     stats: Float32Array,
     /** 1: the output is SiLU of the normalised x. */
     silu: number,
+    /** Added to each image's channels before the norm (a residual block's embedding). */
+    shift?: Float32Array | null,
   ): void;
+  /** With the forward's `shift`, also its gradient `dshift` [b, c] (both or neither). */
   groupnormGrad(
     b: number,
     hw: number,
@@ -157,6 +163,8 @@ export interface NativeAddon {
     dbeta: Float32Array,
     /** 1: the forward was the fused GroupNorm + SiLU. */
     silu: number,
+    shift?: Float32Array | null,
+    dshift?: Float32Array | null,
   ): void;
   /** Splits [rows, Σ widths] along its last axis into the given outputs. */
   splitLast(x: Float32Array, rows: number, outs: Float32Array[]): void;

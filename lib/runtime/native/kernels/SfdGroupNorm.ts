@@ -10,21 +10,30 @@ export function groupShape(x: tf.TensorInfo, groups: number) {
   return { b, hw: h * w, c };
 }
 
+/** Throws unless a GroupNorm's shift is [b, c] for x [b, h, w, c]. */
+export function shiftShape(shift: tf.TensorInfo, b: number, c: number) {
+  if (shift.shape.length !== 2 || shift.shape[0] !== b || shift.shape[1] !== c)
+    throw new RangeError(`GroupNorm: a shift is [${b}, ${c}] for this x, got [${shift.shape}]`);
+}
+
 /**
  * GroupNorm (optionally followed by SiLU) as a single kernel, with the per-group statistics its gradient
- * reads (see lib/models/groupNorm.ts for the op and its reference).
+ * reads (see lib/models/groupNorm.ts for the op and its reference). An optional `shift` [b, c] is added to
+ * x before the norm, inside the kernel.
  */
 export const sfdGroupNormConfig: NativeKernelConfig = {
   kernelName: 'SfdGroupNorm',
   kernelFunc: (args, addon) => {
-    const { x, gamma, beta } = args.inputs as {
+    const { x, gamma, beta, shift } = args.inputs as {
       x: tf.TensorInfo;
       gamma: tf.TensorInfo;
       beta: tf.TensorInfo;
+      shift?: tf.TensorInfo;
     };
     const { groups, eps, silu } = args.attrs as { groups: number; eps: number; silu: number };
     const be = args.backend as PooledCpuBackend;
     const { b, hw, c } = groupShape(x, groups);
+    if (shift) shiftShape(shift, b, c);
     const y = be.allocOutput(b * hw * c);
     const stats = be.allocOutput(2 * b * groups);
     addon.groupnorm(
@@ -39,6 +48,7 @@ export const sfdGroupNormConfig: NativeKernelConfig = {
       y,
       stats,
       silu ? 1 : 0,
+      shift ? values(be, shift) : null,
     );
     return [be.makeTensorInfo(x.shape, 'float32', y), be.makeTensorInfo([2, b, groups], 'float32', stats)];
   },

@@ -1,19 +1,25 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PooledCpuBackend } from '../pooledBackend';
-import { groupShape } from './SfdGroupNorm';
+import { groupShape, shiftShape } from './SfdGroupNorm';
 import { type NativeKernelConfig, values } from './shared';
 
-/** SfdGroupNorm's gradient (x, gamma, beta) as a single kernel, from the statistics of the forward pass. */
+/**
+ * SfdGroupNorm's gradient (x, gamma, beta, and the shift when the forward had one) as a single kernel, from
+ * the statistics of the forward pass.
+ */
 export const sfdGroupNormGradConfig: NativeKernelConfig = {
   kernelName: 'SfdGroupNormGrad',
   kernelFunc: (args, addon) => {
-    const { dy, x, gamma, beta, stats } = args.inputs as Record<string, tf.TensorInfo>;
+    type Inputs = Record<'dy' | 'x' | 'gamma' | 'beta' | 'stats', tf.TensorInfo> & { shift?: tf.TensorInfo };
+    const { dy, x, gamma, beta, stats, shift } = args.inputs as Inputs;
     const { groups, silu } = args.attrs as { groups: number; silu: number };
     const be = args.backend as PooledCpuBackend;
     const { b, hw, c } = groupShape(x, groups);
     const dx = be.allocOutput(b * hw * c);
     const dg = be.allocOutput(c);
     const db = be.allocOutput(c);
+    if (shift) shiftShape(shift, b, c);
+    const dshift = shift ? be.allocOutput(b * c) : null;
     addon.groupnormGrad(
       b,
       hw,
@@ -28,11 +34,14 @@ export const sfdGroupNormGradConfig: NativeKernelConfig = {
       dg,
       db,
       silu ? 1 : 0,
+      shift ? values(be, shift) : null,
+      dshift,
     );
-    return [
+    const grads = [
       be.makeTensorInfo(x.shape, 'float32', dx),
       be.makeTensorInfo([c], 'float32', dg),
       be.makeTensorInfo([c], 'float32', db),
     ];
+    return dshift ? [...grads, be.makeTensorInfo([b, c], 'float32', dshift)] : grads;
   },
 };
