@@ -103,7 +103,10 @@ export interface BenchConfig {
   mnistTeacherSfd?: boolean;
   inferBatch: number;
   sfdBatch: number;
+  /** Timed repetitions of each workload after one warm-up (the median counts); the peer gets the same. */
   reps: number;
+  /** At most this many for wasm and cpu, 10–60× slower than native (a reference, not the comparison). */
+  slowReps?: number;
 }
 
 export const benchDefaults: BenchConfig = {
@@ -111,8 +114,15 @@ export const benchDefaults: BenchConfig = {
   trainBatch: 64,
   inferBatch: 256,
   sfdBatch: 16,
-  reps: 3,
+  // an SFD iteration varies by ±10 % from one to the next on a shared 2-core VM: the median of 3 moved by as much
+  reps: 9,
+  slowReps: 3,
 };
+
+/** The repetitions `backend` is timed over. */
+export function repsFor(cfg: BenchConfig, backend: string): number {
+  return backend === 'wasm' || backend === 'cpu' ? Math.min(cfg.reps, cfg.slowReps ?? cfg.reps) : cfg.reps;
+}
 
 /** The machine's sgemm and FMA peaks (GFLOP/s, null without the addon), logged. */
 function measurePeaks(log: (s: string) => void): { peak: number | null; fma: number | null } {
@@ -251,6 +261,7 @@ export async function runBenchmark(
   const prev = tf.getBackend();
   for (const backend of cfg.backends) {
     await useBackend(backend as BackendName);
+    const cfgB = { ...cfg, reps: repsFor(cfg, backend) };
     const unet = createUNet({ ...unetDefaults, ...cfg.unet }, 1);
     const [res, , ch] = [unet.config.resolution, unet.config.resolution, unet.config.inChannels];
     const subject: BenchSubject = {
@@ -273,10 +284,10 @@ export async function runBenchmark(
       });
       log(`${backend} ${workload}: ${ms.toFixed(0)} ms`);
     };
-    await benchTrainSteps(cfg, subject, add);
-    await benchInference(cfg, subject, add);
-    await benchSfdIterations(cfg, subject, add);
-    if (cfg.mnistTeacherSfd !== false) await benchMnistTeacherTrainStep(cfg, add);
+    await benchTrainSteps(cfgB, subject, add);
+    await benchInference(cfgB, subject, add);
+    await benchSfdIterations(cfgB, subject, add);
+    if (cfg.mnistTeacherSfd !== false) await benchMnistTeacherTrainStep(cfgB, add);
     unet.dispose();
     subject.adam.dispose();
   }

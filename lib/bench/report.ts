@@ -8,6 +8,7 @@ import {
   benchDefaults,
   formatBenchTable,
   lossCurveParity,
+  repsFor,
   runBenchmark,
   sfdTargetReport,
 } from './benchmark';
@@ -28,6 +29,10 @@ export async function benchReport(
   if (addon) print(`BLAS: ${addon.config().blas}; convolutions: ${addon.config().conv}`);
   print(`sgemm (2048², OpenBLAS, this run): ${peak === null ? 'n/a' : `${peak.toFixed(1)} GFLOP/s`}`);
   print(`fp32 FMA peak (native FMA chains, this run): ${fma === null ? 'n/a' : `${fma.toFixed(1)} GFLOP/s`}`);
+  const repsLine = cfg.backends.map((b) => `${b} ${repsFor(cfg, b)}`).join(', ');
+  print(
+    `each time: the median of timed repetitions after one warm-up (${repsLine}; the PyTorch peer ${cfg.reps})`,
+  );
   print(formatBenchTable(rows));
   for (const r of rows) print(JSON.stringify({ bench: 'sfd', sgemmGflops: peak, fmaPeakGflops: fma, ...r }));
   await peerComparison(rows, cfg.reps, print);
