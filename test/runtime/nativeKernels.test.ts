@@ -256,6 +256,22 @@ describe('native BLAS backend', () => {
         [1, 1, 4],
       ],
       [[2, 3, 4], []],
+      // one value per outer index (inner 1): a scalar either side, a per-sample scale either side, and
+      // sizes past the threshold from which the loops split across threads
+      [[], [2, 3, 4]],
+      [
+        [3, 5, 4],
+        [3, 1, 1],
+      ],
+      [
+        [3, 1, 1],
+        [3, 5, 4],
+      ],
+      [
+        [4, 130, 130],
+        [4, 1, 1],
+      ],
+      [[1], [300, 240]],
       [
         [2, 1, 3],
         [1, 4, 1],
