@@ -133,8 +133,9 @@ export function peerEnvironment(threads: number, env: NodeJS.ProcessEnv = proces
 
 /**
  * Times the workloads in the peer (same threads as this machine's native backend uses: 2 by default), in
- * both memory layouts, each pair in a fresh process: after the bench UNet's large batches, the peer's heap
- * slowed the MNIST teacher's SFD iteration by up to a quarter. Each row keeps the faster layout and says which.
+ * both memory layouts, each workload in each layout in a fresh process: after the bench UNet's large batches,
+ * the peer's heap slowed the MNIST teacher's SFD iteration by up to a quarter. Each row keeps the faster
+ * layout and says which.
  */
 export function runPeer(workloads: PeerWorkload[], reps = 3, threads = 2): PeerRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'sfd-peer-'));
@@ -148,10 +149,8 @@ export function runPeer(workloads: PeerWorkload[], reps = 3, threads = 2): PeerR
           env: peerEnvironment(threads),
         });
         if (p.status !== 0) throw new Error(`PyTorch peer failed: ${p.stderr.trim().split('\n').pop()}`);
-        const row = p.stdout
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as Omit<PeerRow, 'msByLayout'>)[0];
+        const line = p.stdout.trim().split('\n')[0];
+        const row = line ? (JSON.parse(line) as Omit<PeerRow, 'msByLayout'>) : undefined;
         if (!row || row.workload !== w.name)
           throw new Error(`PyTorch peer returned no timing for '${w.name}'`);
         return row;
