@@ -15,10 +15,10 @@ export const sfdGroupNormGradConfig: NativeKernelConfig = {
     const { groups, silu } = args.attrs as { groups: number; silu: number };
     const be = args.backend as PooledCpuBackend;
     const { b, hw, c } = groupShape(x, groups);
+    if (shift) shiftShape(shift, b, c);
     const dx = be.allocOutput(b * hw * c);
     const dg = be.allocOutput(c);
     const db = be.allocOutput(c);
-    if (shift) shiftShape(shift, b, c);
     const dshift = shift ? be.allocOutput(b * c) : null;
     addon.groupnormGrad(
       b,
